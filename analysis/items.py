@@ -158,9 +158,14 @@ def split_not_applicable(
     return substantive, n_na
 
 
-def _substantive_on_scale(
-    counts: CountTable, scale: Scale, not_applicable: Iterable[float]
+def counts_on_scale(
+    counts: CountTable, scale: Scale, not_applicable: Iterable[float] = ()
 ) -> tuple[dict[int, int], int]:
+    """Counts per scale code (zeros filled in) and the number of not-applicable answers.
+
+    Raises ValueError for a code that is neither on the scale nor declared not
+    applicable.
+    """
     substantive, n_na = split_not_applicable(counts, not_applicable)
     on_scale = {code: 0 for code in scale.codes}
     for value, count in substantive.items():
@@ -188,7 +193,7 @@ def distribution(
     Share_k = count_k / n, with n the number of substantive answers; codes the
     scale defines but nobody chose appear with a zero count.
     """
-    on_scale, n_na = _substantive_on_scale(counts, scale, not_applicable)
+    on_scale, n_na = counts_on_scale(counts, scale, not_applicable)
     n = sum(on_scale.values())
     _require_answers(n)
     codes = tuple(on_scale)
@@ -349,7 +354,7 @@ def top_box(
     population: int | None = None,
 ) -> Estimate:
     """Top-box share ("odsetek zadowolonych", T2B) of valid answers with its interval."""
-    on_scale, _ = _substantive_on_scale(counts, scale, not_applicable)
+    on_scale, _ = counts_on_scale(counts, scale, not_applicable)
     n = sum(on_scale.values())
     _require_answers(n)
     x = sum(on_scale[c] for c in scale.top_box)
@@ -366,7 +371,7 @@ def bottom_box(
     population: int | None = None,
 ) -> Estimate:
     """Bottom-box share ("odsetek niezadowolonych", B2B) with its interval."""
-    on_scale, _ = _substantive_on_scale(counts, scale, not_applicable)
+    on_scale, _ = counts_on_scale(counts, scale, not_applicable)
     n = sum(on_scale.values())
     _require_answers(n)
     x = sum(on_scale[c] for c in scale.bottom_box)
@@ -421,7 +426,7 @@ def net_score(
     population: int | None = None,
 ) -> Estimate:
     """Net score T2B − B2B (a share between −1 and 1) with a trinomial interval."""
-    on_scale, _ = _substantive_on_scale(counts, scale, not_applicable)
+    on_scale, _ = counts_on_scale(counts, scale, not_applicable)
     n = sum(on_scale.values())
     _require_answers(n)
     top = sum(on_scale[c] for c in scale.top_box)
@@ -429,6 +434,22 @@ def net_score(
     interval = net_interval(top, bottom, n, method=method, level=level, population=population)
     name = f"top-box minus bottom-box, {method} trinomial interval"
     return Estimate((top - bottom) / n, interval, n, name, small_n_note(n))
+
+
+def clip_to_scale(estimate: Estimate, scale: Scale) -> Estimate:
+    """Clip an interval for a mean on the scale to the scale's range.
+
+    A t-interval on few answers can reach beyond the lowest or highest code;
+    values outside the scale cannot occur, so the limits are cut there.
+    """
+    if estimate.interval is None:
+        return estimate
+    lower = max(float(scale.minimum), estimate.interval.lower)
+    upper = min(float(scale.maximum), estimate.interval.upper)
+    if (lower, upper) == (estimate.interval.lower, estimate.interval.upper):
+        return estimate
+    interval = Interval(lower, upper, estimate.interval.level)
+    return Estimate(estimate.value, interval, estimate.n, estimate.method, estimate.notes)
 
 
 def rescale_0_100(estimate: Estimate, scale: Scale) -> Estimate:
@@ -463,13 +484,14 @@ def summarize_item(
     Returns n (valid answers), the number of "nie dotyczy / brak opinii"
     answers, the distribution, the mean with t-interval, the median, T2B and
     B2B with Wilson (or Clopper–Pearson) intervals, the net score and the mean
-    on 0–100. ``population`` (N) switches on the finite population correction.
-    Raises ValueError when no substantive answer is left.
+    on 0–100 (the mean's interval clipped to the scale range). ``population``
+    (N) switches on the finite population correction. Raises ValueError when
+    no substantive answer is left.
     """
     na = tuple(not_applicable)
     dist = distribution(counts, scale, na)
     on_scale = dict(zip(dist.codes, dist.counts, strict=True))
-    mean = mean_score(on_scale, population=population, level=level)
+    mean = clip_to_scale(mean_score(on_scale, population=population, level=level), scale)
     t2b = top_box(on_scale, scale, method=proportion_method, level=level, population=population)
     b2b = bottom_box(on_scale, scale, method=proportion_method, level=level, population=population)
     net = net_score(on_scale, scale, level=level, population=population)
