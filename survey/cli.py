@@ -1,0 +1,192 @@
+"""The ``survey`` command: run the service, migrate, load demo data, manage questionnaires.
+
+::
+
+    survey run [--demo] [--workers N]      serve on http://127.0.0.1:8000
+    survey migrate                         apply pending database migrations
+    survey demo [--responses N]            load the demo offices and responses
+    survey questionnaire import FILE [--publish]
+    survey questionnaire export REF [-o FILE]
+    survey questionnaire list
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import click
+
+from survey.db.migrate import MigrationError, migrate
+from survey.db.pool import connect, resolve_database_url
+from survey.settings import get_settings
+
+T = TypeVar("T")
+
+
+def _with_connection(action: Callable[[asyncpg.Connection[Any]], Awaitable[T]], *, migrate_first: bool = True) -> T:
+    async def run() -> T:
+        conn = await connect(resolve_database_url(get_settings()))
+        try:
+            if migrate_first:
+                await migrate(conn)
+            return await action(conn)
+        finally:
+            await conn.close()
+
+    try:
+        return asyncio.run(run())
+    except MigrationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def main() -> None:
+    """Satisfaction surveys for Polish local government."""
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """Apply pending database migrations."""
+
+    async def action(conn: asyncpg.Connection[Any]) -> list[int]:
+        return await migrate(conn)
+
+    applied = _with_connection(action, migrate_first=False)
+    click.echo(f"applied migrations: {applied}" if applied else "database is up to date")
+
+
+def _load_demo(responses: int) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from survey.demo import OFFICES, create_demo
+
+    staff = sum(int(sum(h for _s, _n, h in o.units) * 0.8) for o in OFFICES)
+    with Progress(
+        TextColumn("[bold]Loading demo responses"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+    ) as bar:
+        task = bar.add_task("demo", total=responses + staff)
+
+        async def action(conn: asyncpg.Connection[Any]) -> dict[str, int]:
+            return await create_demo(conn, responses=responses, progress=lambda n: bar.advance(task, n))
+
+        loaded = _with_connection(action)
+    click.echo(f"loaded {loaded['resident']} resident and {loaded['employee']} employee responses")
+
+
+@main.command("demo")
+@click.option("--responses", default=100_000, show_default=True, type=click.IntRange(1, 20_000_000),
+              help="Number of resident responses to create.")
+def demo_command(responses: int) -> None:
+    """Create three demo offices with two years of responses."""
+    _load_demo(responses)
+
+
+@main.command("run")
+@click.option("--host", default=None, help="Address to listen on (default SURVEY_HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default SURVEY_PORT or 8000).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--demo/--no-demo", default=False, help="Load demo data first if the database has no responses.")
+@click.option("--demo-responses", default=100_000, show_default=True, type=int)
+def run_command(host: str | None, port: int | None, workers: int, demo: bool, demo_responses: int) -> None:
+    """Serve the application (starting the embedded PostgreSQL when no DATABASE_URL is set)."""
+    import uvicorn
+
+    settings = get_settings()
+    url = resolve_database_url(settings)
+    os.environ["DATABASE_URL"] = url  # workers connect to the same server
+    get_settings.cache_clear()
+
+    async def count(conn: asyncpg.Connection[Any]) -> int:
+        return int(await conn.fetchval("SELECT count(*) FROM response"))
+
+    if demo and _with_connection(count) == 0:
+        _load_demo(demo_responses)
+    else:
+        _with_connection(count)  # applies migrations once, before workers start
+    uvicorn.run(
+        "survey.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+@main.group()
+def questionnaire() -> None:
+    """Import, export and list questionnaires."""
+
+
+@questionnaire.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--publish", is_flag=True, help="Publish (freeze) the imported version.")
+def questionnaire_import(file: Path, publish: bool) -> None:
+    """Validate FILE and store it as the questionnaire's draft version."""
+    from survey.questionnaires.model import QuestionnaireInvalid, parse_questionnaire
+    from survey.questionnaires.store import import_questionnaire
+    from survey.questionnaires.store import publish as publish_version
+
+    try:
+        q = parse_questionnaire(file.read_bytes(), name=file.name)
+    except QuestionnaireInvalid as exc:
+        click.echo(f"{file}: refused, {len(exc.problems)} problem(s):", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+
+    async def action(conn: asyncpg.Connection[Any]) -> str:
+        stored = await import_questionnaire(conn, q)
+        if publish:
+            stored = await publish_version(conn, q.slug)
+        return f"{q.slug} version {stored.version} ({stored.status}), {len(q.items)} items"
+
+    click.echo(_with_connection(action))
+
+
+@questionnaire.command("export")
+@click.argument("ref")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+def questionnaire_export(ref: str, output: Path | None) -> None:
+    """Print a stored questionnaire as TOML. REF: slug, slug@VERSION or version id."""
+    from survey.errors import NotFound
+    from survey.questionnaires.model import to_toml
+    from survey.questionnaires.store import find_version
+
+    async def action(conn: asyncpg.Connection[Any]) -> str:
+        return to_toml((await find_version(conn, ref)).questionnaire)
+
+    try:
+        text = _with_connection(action)
+    except NotFound:
+        raise click.ClickException(f"no questionnaire '{ref}'") from None
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@questionnaire.command("list")
+def questionnaire_list() -> None:
+    """List questionnaires and their versions."""
+
+    async def action(conn: asyncpg.Connection[Any]) -> list[asyncpg.Record]:
+        return await conn.fetch(
+            """SELECT q.slug, q.audience, v.version, v.status, v.id
+               FROM questionnaire q JOIN questionnaire_version v ON v.questionnaire_id = q.id
+               ORDER BY q.slug, v.version"""
+        )
+
+    for row in _with_connection(action):
+        click.echo(f"{row['slug']}@{row['version']}\t{row['status']}\t{row['audience']}\tid={row['id']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Database layer: connection pool, embedded PostgreSQL and migrations."""

@@ -1,0 +1,54 @@
+"""The asyncpg connection pool and its per-connection set-up.
+
+One pool per process, created in the application lifespan. Every connection
+gets a JSONB codec (msgspec) and a statement timeout so a slow report can never
+hang a worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from survey.db.embedded import embedded_database_url
+from survey.settings import Settings
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The configured URL, or the embedded server's when none is configured."""
+    return settings.database_url or embedded_database_url(settings.pg_dir)
+
+
+async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=lambda value: msgspec.json.encode(value).decode(),
+        decoder=msgspec.json.decode,
+        schema="pg_catalog",
+    )
+
+
+async def create_pool(url: str, *, size: int = 10) -> asyncpg.Pool[Any]:
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=1,
+        max_size=size,
+        init=_init_connection,
+        command_timeout=60,
+        server_settings={
+            "application_name": "survey",
+            "statement_timeout": "60000",
+            "timezone": "Europe/Warsaw",
+        },
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(url: str) -> asyncpg.Connection[Any]:
+    """A single connection with the same codecs (CLI commands, migrations)."""
+    conn: asyncpg.Connection[Any] = await asyncpg.connect(url)
+    await _init_connection(conn)
+    return conn

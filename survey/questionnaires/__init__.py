@@ -1,0 +1,1 @@
+"""Questionnaires: the TOML file format, its validation, versions and the built-in library."""

@@ -1,0 +1,1 @@
+"""Reports: count tables read from SQL, anonymity applied, statistics from :mod:`analysis`."""
