@@ -22,6 +22,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from survey import i18n
+from survey.db.pool import acquire
 from survey.collection.web import PublicFormController
 from survey.db.migrate import migrate
 from survey.db.pool import create_pool, resolve_database_url
@@ -109,7 +110,7 @@ def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respo
 
 @get("/", name="home", include_in_schema=False)
 async def home(request: Request[Any, Any, Any]) -> Template:
-    async with request.app.state.pool.acquire() as conn:
+    async with acquire(request.app.state.pool) as conn:
         surveys = await conn.fetch(
             """SELECT s.slug, o.name AS organisation, q.slug AS questionnaire, q.audience,
                       v.definition->'title' AS title
@@ -126,7 +127,7 @@ async def home(request: Request[Any, Any, Any]) -> Template:
 
 @get("/health", name="health", include_in_schema=False)
 async def health(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
-    async with request.app.state.pool.acquire() as conn:
+    async with acquire(request.app.state.pool) as conn:
         await conn.fetchval("SELECT 1")
     return Response({"status": "ok"})
 
@@ -138,7 +139,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         url = resolve_database_url(settings)
         pool = await create_pool(url, size=settings.pool_size)
-        async with pool.acquire() as conn:
+        async with acquire(pool) as conn:
             applied = await migrate(conn)
             if applied:
                 log.info("applied migrations %s", applied)

@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from survey import i18n
+from survey.db.pool import acquire
 from survey.collection.form import FormResult, validate_form
 from survey.collection.store import SurveyInfo, device_class, open_survey, store_response
 from survey.errors import BadInput
@@ -49,7 +50,7 @@ class PublicFormController(Controller):
 
     @get("/{slug:str}", name="survey_form")
     async def show(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
-        async with request.app.state.pool.acquire() as conn:
+        async with acquire(request.app.state.pool) as conn:
             survey = await open_survey(conn, slug)
         return _survey_page(request, survey, None, 200)
 
@@ -61,7 +62,7 @@ class PublicFormController(Controller):
         form = await request.form()
         fields = {key: [v for v in form.getall(key) if isinstance(v, str)] for key in form}
         pool: asyncpg.Pool[Any] = request.app.state.pool
-        async with pool.acquire() as conn:
+        async with acquire(pool) as conn:
             survey = await open_survey(conn, slug)
             result = validate_form(
                 survey.version.questionnaire, fields, service_types=list(survey.service_types)
@@ -83,7 +84,7 @@ class PublicFormController(Controller):
 
     @get("/{slug:str}/thanks", name="survey_thanks")
     async def thanks(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
-        async with request.app.state.pool.acquire() as conn:
+        async with acquire(request.app.state.pool) as conn:
             survey = await open_survey(conn, slug)
         return page(
             request, "public/thanks.html", languages=survey.version.questionnaire.languages, survey=survey,

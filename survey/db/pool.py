@@ -7,12 +7,15 @@ hang a worker.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 import msgspec
 
 from survey.db.embedded import embedded_database_url
+from survey.errors import Unavailable
 from survey.settings import Settings
 
 
@@ -52,3 +55,16 @@ async def connect(url: str) -> asyncpg.Connection[Any]:
     conn: asyncpg.Connection[Any] = await asyncpg.connect(url)
     await _init_connection(conn)
     return conn
+
+
+@asynccontextmanager
+async def acquire(pool: asyncpg.Pool[Any]) -> AsyncIterator[asyncpg.Connection[Any]]:
+    """A pooled connection; failing to get one means the database is unavailable (503)."""
+    try:
+        conn = await pool.acquire(timeout=10)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+        raise Unavailable(f"cannot connect to the database: {exc!r}") from exc
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)

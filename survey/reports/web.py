@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from survey.collection.store import open_survey
+from survey.db.pool import acquire
 from survey.errors import BadInput
 from survey.reports.counts import item_counts, pivot, refresh_counts, response_totals
 from survey.reports.summary import analysis_scale, hidden_cells, merge, summarize
@@ -34,7 +35,7 @@ class ResultsController(Controller):
 
     @get("/", name="results_index")
     async def index(self, request: Request[Any, Any, Any]) -> Template:
-        async with request.app.state.pool.acquire() as conn:
+        async with acquire(request.app.state.pool) as conn:
             await refresh_counts(conn)
             surveys = await conn.fetch(
                 """SELECT s.slug, o.name AS organisation, v.definition->'title' AS title,
@@ -61,7 +62,7 @@ class ResultsController(Controller):
         if months not in PERIODS:
             raise BadInput("months must be one of 3, 6, 12, 24")
         min_group = request.app.state.settings.min_group_size
-        async with request.app.state.pool.acquire() as conn:
+        async with acquire(request.app.state.pool) as conn:
             await refresh_counts(conn)
             survey = await open_survey(conn, slug, allow_closed=True)
             today = await conn.fetchval("SELECT current_date")
