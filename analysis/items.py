@@ -442,14 +442,18 @@ def clip_to_scale(estimate: Estimate, scale: Scale) -> Estimate:
     A t-interval on few answers can reach beyond the lowest or highest code;
     values outside the scale cannot occur, so the limits are cut there.
     """
+    low, high = float(scale.minimum), float(scale.maximum)
+    value = min(max(estimate.value, low), high)  # absorbs floating-point excursions
     if estimate.interval is None:
-        return estimate
-    lower = max(float(scale.minimum), estimate.interval.lower)
-    upper = min(float(scale.maximum), estimate.interval.upper)
-    if (lower, upper) == (estimate.interval.lower, estimate.interval.upper):
+        if value == estimate.value:
+            return estimate
+        return Estimate(value, None, estimate.n, estimate.method, estimate.notes)
+    lower = min(max(low, estimate.interval.lower), high)
+    upper = max(min(high, estimate.interval.upper), low)
+    if (value, lower, upper) == (estimate.value, estimate.interval.lower, estimate.interval.upper):
         return estimate
     interval = Interval(lower, upper, estimate.interval.level)
-    return Estimate(estimate.value, interval, estimate.n, estimate.method, estimate.notes)
+    return Estimate(value, interval, estimate.n, estimate.method, estimate.notes)
 
 
 def rescale_0_100(estimate: Estimate, scale: Scale) -> Estimate:
