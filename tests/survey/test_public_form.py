@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import asyncpg
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.survey.helpers import open_form, valid_answers
 
@@ -182,3 +184,27 @@ async def test_database_outage_answers_503_with_retry_after(
     finally:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         await admin.close()
+
+
+field_names = st.sampled_from(
+    ["ocena_ogolna", "uprzejmosc", "polecenie", "komentarz", "wiek", "rodzaj_sprawy", "idempotency_key",
+     "lang", "x", "", "ocena_ogolna[]", "__proto__"]
+)
+field_values = st.one_of(st.text(max_size=50), st.sampled_from(["-1", "0", "5", "11", "9" * 30, "1.5", "\x00", "NaN"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=st.lists(st.tuples(field_names, field_values), max_size=8))
+async def test_arbitrary_form_input_never_causes_a_server_error(
+    client: Any, conn: asyncpg.Connection[Any], fields: list[tuple[str, str]]
+) -> None:
+    _, hidden = await open_form(client, "test-klient")
+    before = await count(conn, "response")
+    body = [("_csrf_token", hidden["_csrf_token"]), *fields]
+    response = await client.post(
+        "/s/test-klient", content=urlencode(body), follow_redirects=False,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code in (303, 400, 422), response.text[:500]
+    stored = await count(conn, "response") - before
+    assert stored == (1 if response.status_code == 303 else 0)
