@@ -234,7 +234,7 @@ def mean_score(
 
     x̄ = Σ c_k x_k / n; s² = Σ c_k (x_k − x̄)² / (n − 1);
     CI = x̄ ± t_{1−α/2, n−1} · s/√n · √((N − n)/(N − 1)) when the population
-    size N is given (finite population correction, Cochran 1977 §2.5).
+    size N is given (finite population correction, Cochran 1977, ch. 2).
     With n = 1 there is no interval.
     """
     _check_level(level)

@@ -33,7 +33,7 @@ Z975 = 1.959963984540054  # R: qnorm(0.975)
 
 def test_nps_wald_matches_published_variance() -> None:
     # whuber, "How can I calculate margin of error in a NPS result?", Cross Validated
-    # (stats.stackexchange.com/q/18603): with 1/2 promoters, 1/3 passives and
+    # (stats.stackexchange.com): with 1/2 promoters, 1/3 passives and
     # 1/6 detractors the NPS is 1/3 and the variance of one answer is 5/9, so
     # SE = sqrt(5/9 / n).
     result = nps_from_groups(300, 200, 100, method="wald")
@@ -53,7 +53,7 @@ def test_nps_rule_of_thumb_width() -> None:
 
 
 def test_nps_adjusted_wald_definition() -> None:
-    # Rocks (2016), The American Statistician 70(4), sec. 3.2: add 3/4 to
+    # Rocks (2016), The American Statistician 70(4), adjusted Wald: add 3/4 to
     # promoters and detractors and 3 to n, then use the Wald formula.
     # 60 promoters, 25 passives, 15 detractors (n = 100):
     p, d, n = 60.75 / 103, 15.75 / 103, 103

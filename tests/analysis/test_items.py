@@ -44,7 +44,7 @@ def test_mean_t_interval_matches_r_t_test() -> None:
 
 
 def test_mean_finite_population_correction() -> None:
-    # Cochran (1977) eq. 2.12/2.19: SE = s/sqrt(n) * sqrt((N - n)/(N - 1)).
+    # Cochran (1977), ch. 2: SE = s/sqrt(n) * sqrt((N - n)/(N - 1)).
     # sleep group 1: s = 1.789010 (R: sd(sleep$extra[1:10])), n = 10, N = 40,
     # t(0.975, 9) = 2.262157 (R: qt(0.975, 9)).
     est = mean_score(counts_from_values(SLEEP_GROUP_1), population=40)
@@ -270,6 +270,6 @@ def test_helpers_consistent() -> None:
     mean = mean_score(counts, not_applicable=[0])
     assert rescale_0_100(mean, Scale.likert(5)).value == pytest.approx((mean.value - 1) * 25)
     wald = net_interval(5, 2, 10, method="wald")
-    # Wald trinomial: (p - d) ± z sqrt((p + d - (p - d)^2)/n), Rocks (2016) eq. 2
+    # Wald trinomial: (p - d) ± z sqrt((p + d - (p - d)^2)/n), Rocks (2016)
     se = math.sqrt((0.5 + 0.2 - 0.3**2) / 10)
     assert wald.upper == pytest.approx(0.3 + 1.959963985 * se, abs=1e-8)
