@@ -9,7 +9,7 @@ caller answers 2xx only after this function returns, i.e. after COMMIT.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -82,15 +82,23 @@ async def store_response(
     language: str,
     unit_id: int | None = None,
     kiosk_id: int | None = None,
+    link_id: int | None = None,
+    hour: datetime | None = None,
 ) -> tuple[int, bool]:
-    """Store the submission; return (response id, True) or (existing id, False) on a replay."""
+    """Store the submission; return (response id, True) or (existing id, False) on a replay.
+
+    ``hour`` overrides the submission time (already truncated to the hour or
+    coarser), e.g. for paper forms keyed in later or staff answers stored with
+    the wave's date only.
+    """
     version = survey.version
     async with conn.transaction():
         response_id = await conn.fetchval(
             """INSERT INTO response (organisation_id, survey_id, questionnaire_version_id, unit_id,
-                                     service_type_id, channel, device, kiosk_id, language,
+                                     service_type_id, channel, device, kiosk_id, link_id, language,
                                      submitted_hour, idempotency_key)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, date_trunc('hour', now()), $10)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                       date_trunc('hour', coalesce($11, now())), $12)
                ON CONFLICT (idempotency_key) DO NOTHING
                RETURNING id""",
             survey.organisation_id,
@@ -101,7 +109,9 @@ async def store_response(
             channel,
             device,
             kiosk_id,
+            link_id,
             language,
+            hour,
             submission.idempotency_key,
         )
         if response_id is None:

@@ -3,45 +3,115 @@
 Without JavaScript the form posts normally and gets a 303 to the thank-you
 page, or the page again with status 422 and every error. With htmx only the
 form is swapped, and a success answers with ``HX-Redirect``.
+
+:func:`render_form` and :func:`submit_form` are the shared path every channel
+(web, QR link, kiosk, staff code, paper) uses, each with its own attribution.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from survey import i18n
-from survey.db.pool import acquire
 from survey.collection.form import FormResult, validate_form
 from survey.collection.store import SurveyInfo, device_class, open_survey, store_response
+from survey.db.pool import acquire
 from survey.errors import BadInput
 from survey.web import is_htmx, page
 
 MAX_FORM_BYTES = 64 * 1024
 
 
-def _form_context(survey: SurveyInfo, result: FormResult | None) -> dict[str, Any]:
-    q = survey.version.questionnaire
-    return {
-        "survey": survey,
-        "q": q,
-        "errors": result.errors if result else {},
-        "values": result.values if result else {},
-        "idempotency_key": str(result.idempotency_key if result else uuid.uuid4()),
-    }
+@dataclass(frozen=True)
+class Attribution:
+    """Where an answer came from; stored on the response."""
+
+    channel: str = "web"
+    unit_id: int | None = None
+    kiosk_id: int | None = None
+    link_id: int | None = None
+    device: str | None = None
+    """Fixed device class (kiosk, paper); otherwise derived from the User-Agent and not stored."""
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _survey_page(
-    request: Request[Any, Any, Any], survey: SurveyInfo, result: FormResult | None, status: int
+def render_form(
+    request: Request[Any, Any, Any],
+    survey: SurveyInfo,
+    *,
+    action: str,
+    result: FormResult | None = None,
+    status: int = 200,
+    template: str = "public/form.html",
+    **context: Any,
 ) -> Template:
-    template = "public/_form.html" if is_htmx(request) and result else "public/form.html"
-    ctx = _form_context(survey, result)
-    return page(request, template, status_code=status, languages=survey.version.questionnaire.languages, **ctx)
+    """The form page (or, for htmx after a failed POST, only the form)."""
+    q = survey.version.questionnaire
+    if is_htmx(request) and result is not None:
+        template = "public/_form.html"
+    return page(
+        request,
+        template,
+        status_code=status,
+        languages=q.languages,
+        survey=survey,
+        q=q,
+        action=action,
+        errors=result.errors if result else {},
+        values=result.values if result else {},
+        idempotency_key=str(result.idempotency_key if result else uuid.uuid4()),
+        **context,
+    )
+
+
+async def read_form(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        raise BadInput("expected a form submission")
+    form = await request.form()
+    return {key: [v for v in form.getall(key) if isinstance(v, str)] for key in form}
+
+
+async def submit_form(
+    request: Request[Any, Any, Any],
+    slug: str,
+    *,
+    action: str,
+    thanks: str,
+    attribution: Attribution,
+    fields: dict[str, list[str]] | None = None,
+    template: str = "public/form.html",
+    **context: Any,
+) -> Response[Any]:
+    """Validate and store one answer; 303 (or HX-Redirect) to ``thanks``, or 422 with every error."""
+    fields = fields if fields is not None else await read_form(request)
+    async with acquire(request.app.state.pool) as conn:
+        survey = await open_survey(conn, slug)
+        result = validate_form(survey.version.questionnaire, fields, service_types=list(survey.service_types))
+        if result.submission is None:
+            return render_form(  # type: ignore[return-value]
+                request, survey, action=action, result=result, status=422, template=template, **context
+            )
+        await store_response(
+            conn,
+            survey,
+            result.submission,
+            channel=attribution.channel,
+            device=attribution.device or device_class(request.headers.get("user-agent")),
+            language=i18n.current_language(),
+            unit_id=attribution.unit_id,
+            kiosk_id=attribution.kiosk_id,
+            link_id=attribution.link_id,
+        )
+    if is_htmx(request):
+        return Response(content="", status_code=200, headers={"HX-Redirect": thanks})
+    return Redirect(path=thanks, status_code=303)
 
 
 class PublicFormController(Controller):
@@ -52,35 +122,13 @@ class PublicFormController(Controller):
     async def show(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
         async with acquire(request.app.state.pool) as conn:
             survey = await open_survey(conn, slug)
-        return _survey_page(request, survey, None, 200)
+        return render_form(request, survey, action=f"/s/{slug}")
 
     @post("/{slug:str}", name="survey_submit", request_max_body_size=MAX_FORM_BYTES)
     async def submit(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[Any]:
-        content_type = request.headers.get("content-type", "")
-        if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            raise BadInput("expected a form submission")
-        form = await request.form()
-        fields = {key: [v for v in form.getall(key) if isinstance(v, str)] for key in form}
-        pool: asyncpg.Pool[Any] = request.app.state.pool
-        async with acquire(pool) as conn:
-            survey = await open_survey(conn, slug)
-            result = validate_form(
-                survey.version.questionnaire, fields, service_types=list(survey.service_types)
-            )
-            if result.submission is None:
-                return _survey_page(request, survey, result, 422)
-            await store_response(
-                conn,
-                survey,
-                result.submission,
-                channel="web",
-                device=device_class(request.headers.get("user-agent")),
-                language=i18n.current_language(),
-            )
-        thanks = request.app.route_reverse("survey_thanks", slug=slug)
-        if is_htmx(request):
-            return Response(content="", status_code=200, headers={"HX-Redirect": thanks})
-        return Redirect(path=thanks, status_code=303)
+        return await submit_form(
+            request, slug, action=f"/s/{slug}", thanks=f"/s/{slug}/thanks", attribution=Attribution()
+        )
 
     @get("/{slug:str}/thanks", name="survey_thanks")
     async def thanks(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
@@ -88,5 +136,5 @@ class PublicFormController(Controller):
             survey = await open_survey(conn, slug)
         return page(
             request, "public/thanks.html", languages=survey.version.questionnaire.languages, survey=survey,
-            q=survey.version.questionnaire,
+            q=survey.version.questionnaire, again=f"/s/{slug}",
         )
