@@ -84,21 +84,23 @@ async def store_response(
     kiosk_id: int | None = None,
     link_id: int | None = None,
     hour: datetime | None = None,
+    flag_reason: str | None = None,
 ) -> tuple[int, bool]:
     """Store the submission; return (response id, True) or (existing id, False) on a replay.
 
     ``hour`` overrides the submission time (already truncated to the hour or
     coarser), e.g. for paper forms keyed in later or staff answers stored with
-    the wave's date only.
+    the wave's date only. ``flag_reason`` stores the response as flagged
+    (e.g. ``repeat_taps``): kept and visible, but left out of statistics.
     """
     version = survey.version
     async with conn.transaction():
         response_id = await conn.fetchval(
             """INSERT INTO response (organisation_id, survey_id, questionnaire_version_id, unit_id,
                                      service_type_id, channel, device, kiosk_id, link_id, language,
-                                     submitted_hour, idempotency_key)
+                                     submitted_hour, idempotency_key, flagged, flag_reason)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                       date_trunc('hour', coalesce($11, now())), $12)
+                       date_trunc('hour', coalesce($11, now())), $12, $13 IS NOT NULL, $13)
                ON CONFLICT (idempotency_key) DO NOTHING
                RETURNING id""",
             survey.organisation_id,
@@ -113,6 +115,7 @@ async def store_response(
             language,
             hour,
             submission.idempotency_key,
+            flag_reason,
         )
         if response_id is None:
             existing = await conn.fetchval(
