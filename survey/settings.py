@@ -40,6 +40,8 @@ class Settings:
     port: int = 8000
     secret_key: str = ""
     """Signs CSRF cookies. Unset: a key kept in ``data_dir/secret_key``, shared by all workers."""
+    public_url: str = "http://127.0.0.1:8000"
+    """Address residents reach the service at; printed links and QR codes use it."""
     default_language: str = "pl"
     min_group_size: int = 5
     """Smallest group whose results may leave the database (anonymity threshold k)."""
@@ -66,6 +68,8 @@ class Settings:
             kwargs["port"] = int(env["SURVEY_PORT"])
         if env.get("SURVEY_SECRET_KEY"):
             kwargs["secret_key"] = env["SURVEY_SECRET_KEY"]
+        if env.get("SURVEY_PUBLIC_URL"):
+            kwargs["public_url"] = env["SURVEY_PUBLIC_URL"].rstrip("/")
         if env.get("SURVEY_DEFAULT_LANGUAGE"):
             kwargs["default_language"] = env["SURVEY_DEFAULT_LANGUAGE"]
         if env.get("SURVEY_MIN_GROUP_SIZE"):
