@@ -23,6 +23,7 @@ from litestar.template.config import TemplateConfig
 
 from survey import i18n
 from survey.db.pool import acquire
+from survey.channels.links import LinkController
 from survey.collection.web import PublicFormController
 from survey.db.migrate import migrate
 from survey.db.pool import create_pool, resolve_database_url
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             PublicFormController,
             ResultsController,
+            LinkController,
             create_static_files_router(
                 path="/static",
                 directories=[PROJECT_ROOT / "survey" / "static"],

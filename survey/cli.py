@@ -8,6 +8,9 @@
     survey questionnaire import FILE [--publish]
     survey questionnaire export REF [-o FILE]
     survey questionnaire list
+    survey link add SURVEY --unit UNIT --location PLACE
+    survey link list SURVEY
+    survey link poster CODE [-o FILE.pdf]
 """
 
 from __future__ import annotations
@@ -186,6 +189,79 @@ def questionnaire_list() -> None:
 
     for row in _with_connection(action):
         click.echo(f"{row['slug']}@{row['version']}\t{row['status']}\t{row['audience']}\tid={row['id']}")
+
+
+@main.group()
+def link() -> None:
+    """Short links and QR posters that attribute answers to a unit and place."""
+
+
+def _link_action(action: Callable[[asyncpg.Connection[Any]], Awaitable[T]]) -> T:
+    """Run ``action``; turn an unknown survey, unit or link and bad input into a clear message."""
+    from survey.errors import BadInput, NotFound
+    from survey.i18n import gettext as _
+
+    try:
+        return _with_connection(action)
+    except NotFound as exc:
+        messages = {
+            "survey": _("There is no survey '%(key)s'."),
+            "unit": _("The survey's office has no unit '%(key)s'."),
+            "link": _("There is no link with the code '%(key)s'."),
+        }
+        raise click.ClickException(messages[exc.kind] % {"key": exc.key}) from None
+    except BadInput as exc:
+        raise click.ClickException(exc.detail) from None
+
+
+@link.command("add")
+@click.argument("survey_slug")
+@click.option("--unit", "unit_slug", default=None, help="Unit (slug) the link's answers belong to.")
+@click.option("--location", default=None, help='Where the poster hangs, e.g. "Stanowisko 3".')
+def link_add(survey_slug: str, unit_slug: str | None, location: str | None) -> None:
+    """Create a short link for SURVEY_SLUG and print its address."""
+    from survey.channels.links import Link, create_link, link_url
+
+    async def action(conn: asyncpg.Connection[Any]) -> Link:
+        return await create_link(conn, survey_slug, unit_slug=unit_slug, location=location)
+
+    created = _link_action(action)
+    click.echo(link_url(get_settings().public_url, created.code))
+
+
+@link.command("list")
+@click.argument("survey_slug")
+def link_list(survey_slug: str) -> None:
+    """List the links of SURVEY_SLUG: address, unit, place and responses so far."""
+    from survey.channels.links import Link, link_url, list_links
+    from survey.i18n import ngettext
+
+    async def action(conn: asyncpg.Connection[Any]) -> list[tuple[Link, int]]:
+        return await list_links(conn, survey_slug)
+
+    base = get_settings().public_url
+    for item, responses in _link_action(action):
+        count = ngettext("%(num)d response", "%(num)d responses", responses)
+        place = f"{item.unit_slug or '-'}\t{item.location or '-'}"
+        click.echo(f"{link_url(base, item.code)}\t{place}\t{count}")
+
+
+@link.command("poster")
+@click.argument("code")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="PDF file to write (default: plakat-CODE.pdf).")
+def link_poster(code: str, output: Path | None) -> None:
+    """Write the printable A4 poster (PDF) of the link CODE."""
+    from survey.channels.links import Link, find_link, link_url, poster_pdf
+    from survey.i18n import gettext as _
+
+    async def action(conn: asyncpg.Connection[Any]) -> Link:
+        return await find_link(conn, code)
+
+    found = _link_action(action)
+    output = output or Path(f"plakat-{found.code}.pdf")
+    output.write_bytes(poster_pdf(found, link_url(get_settings().public_url, found.code)))
+    click.echo(_("Poster written to %(file)s.") % {"file": output})
 
 
 if __name__ == "__main__":
