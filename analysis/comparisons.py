@@ -45,6 +45,7 @@ from analysis.counts import (
     tie_term,
 )
 from analysis.items import proportion_interval
+from analysis.probability import normal_quantile, normal_two_sided_p
 from analysis.results import CONFIDENCE, Estimate, Interval, Note, TestResult, small_n_note
 
 Adjustment = Literal["holm", "bh", "bonferroni", "none"]
@@ -173,7 +174,7 @@ def mann_whitney_table(
         else:
             cc = 0.5 * math.copysign(1.0, shift) if (correction and shift != 0) else 0.0
             z = (shift - cc) / math.sqrt(variance)
-            p_value = min(1.0, float(2 * stats.norm.sf(abs(z))))
+            p_value = min(1.0, normal_two_sided_p(z))
         name = "Mann-Whitney U, normal approximation with tie correction"
         if correction:
             name += " and continuity correction"
@@ -320,7 +321,7 @@ def dunn_table(table: ArrayLike, *, adjust: Adjustment = "holm") -> DunnResult:
             z, p = 0.0, 1.0
         else:
             z = diff / math.sqrt(variance)
-            p = float(2 * stats.norm.sf(abs(z)))
+            p = normal_two_sided_p(z)
         raw.append((i, j, diff, z, p))
     if base <= 0:
         notes.append(Note("no_variation", "all answers are identical; nothing to compare"))
@@ -485,7 +486,7 @@ def difference_interval(
     elif method == "agresti-caffo":
         a1, a2 = (x1 + 1) / (n1 + 2), (x2 + 1) / (n2 + 2)
         se = math.sqrt(a1 * (1 - a1) / (n1 + 2) + a2 * (1 - a2) / (n2 + 2))
-        z = float(stats.norm.ppf(0.5 + level / 2))
+        z = normal_quantile(0.5 + level / 2)
         lower, upper = a1 - a2 - z * se, a1 - a2 + z * se
     else:
         raise ValueError(f"unknown interval method {method!r}")
@@ -521,7 +522,7 @@ def two_proportions(
         z, p_value = 0.0, 1.0
     else:
         z = (p1 - p2) / se
-        p_value = float(2 * stats.norm.sf(abs(z)))
+        p_value = normal_two_sided_p(z)
     notes = small_n_note(min(n1, n2))
     interval = difference_interval(x1, n1, x2, n2, method=method, level=level)
     name = "Newcombe hybrid score" if method == "newcombe" else "Agresti-Caffo"

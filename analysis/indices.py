@@ -30,10 +30,10 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from analysis.counts import CountTable, counts_from_values
 from analysis.items import Scale, clip_to_scale, counts_on_scale, mean_score, net_interval
+from analysis.probability import normal_quantile, normal_two_sided_p
 from analysis.results import CONFIDENCE, Estimate, Interval, Note, TestResult, small_n_note
 
 NpsMethod = Literal["adjusted-wald", "wald"]
@@ -394,7 +394,7 @@ def nps_difference(
     s2, v2 = _nps_parts(second, method)
     se = math.sqrt(v1 + v2)
     centre = s1 - s2
-    z_crit = float(stats.norm.ppf(0.5 + level / 2))
+    z_crit = normal_quantile(0.5 + level / 2)
     interval = Interval(
         max(-2.0, centre - z_crit * se) * 100, min(2.0, centre + z_crit * se) * 100, level
     )
@@ -403,7 +403,7 @@ def nps_difference(
     notes = small_n_note(min(first.n, second.n))
     if se > 0:
         z = centre / se
-        p_value = float(2 * stats.norm.sf(abs(z)))
+        p_value = normal_two_sided_p(z)
     else:
         z, p_value = 0.0, 1.0
     name = f"difference of two independent {first.label} values, {method}"

@@ -30,6 +30,7 @@ from typing import Literal
 from scipy import stats
 
 from analysis.counts import CountTable, as_count_mapping
+from analysis.probability import normal_quantile, t_quantile
 from analysis.results import CONFIDENCE, Estimate, Interval, Note, small_n_note
 
 ProportionMethod = Literal["wilson", "clopper-pearson"]
@@ -239,6 +240,11 @@ def mean_score(
     """
     _check_level(level)
     table, _ = split_not_applicable(counts, not_applicable)
+    return _mean_of_table(table, population, level)
+
+
+def _mean_of_table(table: Mapping[float, int], population: int | None, level: float) -> Estimate:
+    """:func:`mean_score` of a validated table of substantive answers."""
     n = sum(table.values())
     _require_answers(n)
     n, mean, variance = _moments(table)
@@ -249,13 +255,18 @@ def mean_score(
         notes.append(Note("no_interval", "a single answer has no sampling interval"))
         return Estimate(mean, None, n, method, tuple(notes))
     se = math.sqrt(variance / n * fpc)
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se
+    half = t_quantile(0.5 + level / 2, n - 1) * se
     return Estimate(mean, Interval(mean - half, mean + half, level), n, method, tuple(notes))
 
 
 def median_score(counts: CountTable, *, not_applicable: Iterable[float] = ()) -> float:
     """Median from a frequency table (mean of the two middle values when n is even)."""
     table, _ = split_not_applicable(counts, not_applicable)
+    return _median_of_table(table)
+
+
+def _median_of_table(table: Mapping[float, int]) -> float:
+    """:func:`median_score` of a validated table of substantive answers."""
     items = sorted((v, c) for v, c in table.items() if c > 0)
     n = sum(c for _, c in items)
     _require_answers(n)
@@ -320,7 +331,7 @@ def proportion_interval(
     if fpc == 0.0:
         return Interval(p, p, level)
     n_eff = n / fpc
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = normal_quantile(1 - alpha / 2)
     denominator = 1 + z**2 / n_eff
     centre = (p + z**2 / (2 * n_eff)) / denominator
     half = z * math.sqrt(p * (1 - p) / n_eff + z**2 / (4 * n_eff**2)) / denominator
@@ -410,7 +421,7 @@ def net_interval(
     else:
         raise ValueError(f"unknown net score interval method {method!r}")
     variance = (p + d - (p - d) ** 2) / n_adj * fpc_factor(n, population)
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = normal_quantile(0.5 + level / 2)
     half = z * math.sqrt(max(variance, 0.0))
     centre = p - d
     return Interval(max(-1.0, centre - half), min(1.0, centre + half), level)
@@ -431,6 +442,13 @@ def net_score(
     _require_answers(n)
     top = sum(on_scale[c] for c in scale.top_box)
     bottom = sum(on_scale[c] for c in scale.bottom_box)
+    return _net_estimate(top, bottom, n, method, level, population)
+
+
+def _net_estimate(
+    top: int, bottom: int, n: int, method: NetMethod, level: float, population: int | None
+) -> Estimate:
+    """:func:`net_score` from the top-box, bottom-box and valid counts."""
     interval = net_interval(top, bottom, n, method=method, level=level, population=population)
     name = f"top-box minus bottom-box, {method} trinomial interval"
     return Estimate((top - bottom) / n, interval, n, name, small_n_note(n))
@@ -494,17 +512,24 @@ def summarize_item(
     """
     na = tuple(not_applicable)
     dist = distribution(counts, scale, na)
+    # The distribution holds the validated counts of every scale code, so the
+    # statistics below are computed from it directly (as mean_score, top_box,
+    # bottom_box, net_score and median_score would) without validating again.
     on_scale = dict(zip(dist.codes, dist.counts, strict=True))
-    mean = clip_to_scale(mean_score(on_scale, population=population, level=level), scale)
-    t2b = top_box(on_scale, scale, method=proportion_method, level=level, population=population)
-    b2b = bottom_box(on_scale, scale, method=proportion_method, level=level, population=population)
-    net = net_score(on_scale, scale, level=level, population=population)
+    answers = {float(code): count for code, count in on_scale.items()}  # as split_not_applicable
+    top = sum(on_scale[c] for c in scale.top_box)
+    bottom = sum(on_scale[c] for c in scale.bottom_box)
+    _check_level(level)
+    mean = clip_to_scale(_mean_of_table(answers, population, level), scale)
+    t2b = proportion(top, dist.n, method=proportion_method, level=level, population=population)
+    b2b = proportion(bottom, dist.n, method=proportion_method, level=level, population=population)
+    net = _net_estimate(top, bottom, dist.n, "adjusted-wald", level, population)
     return ItemSummary(
         n=dist.n,
         n_not_applicable=dist.n_not_applicable,
         distribution=dist,
         mean=mean,
-        median=median_score(on_scale),
+        median=_median_of_table(answers),
         t2b=t2b,
         b2b=b2b,
         net=net,

@@ -28,8 +28,8 @@ from typing import Final, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
+from analysis.probability import normal_quantile, t_quantile
 from analysis.results import CONFIDENCE, Estimate, Interval, Note, small_n_note
 
 FloatArray = NDArray[np.float64]
@@ -463,7 +463,7 @@ def weighted_mean(
         notes.append(Note("no_interval", "the effective sample size is too small for an interval"))
     else:
         se = math.sqrt(var / (deff.n_eff - 1))
-        t = float(stats.t.ppf(0.5 + confidence / 2, deff.n_eff - 1))
+        t = t_quantile(0.5 + confidence / 2, deff.n_eff - 1)
         interval = Interval(mean - t * se, mean + t * se, confidence)
     if deff.deff > 1 + 1e-12:
         notes.append(_deff_note(deff))
@@ -644,7 +644,7 @@ def _check_population(population: int) -> None:
 
 
 def _z(confidence: float) -> float:
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+    return normal_quantile(0.5 + confidence / 2)
 
 
 def _ceil(x: float) -> int:

@@ -45,6 +45,7 @@ from analysis.comparisons import (
 )
 from analysis.counts import CountTable, inversion_counts
 from analysis.items import Scale, counts_on_scale, proportion, split_not_applicable
+from analysis.probability import normal_two_sided_p, t_quantile
 from analysis.results import CONFIDENCE, Estimate, Interval, Note, TestResult, small_n_note
 
 MIN_TREND_PERIODS = 8
@@ -160,7 +161,7 @@ def change_in_mean(
         df = se**4 / (a1**2 / (n1 - 1) + a0**2 / (n0 - 1))
         t = d / se
         p_value = float(2 * stats.t.sf(abs(t), df))
-        half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+        half = t_quantile(0.5 + level / 2, df) * se
     name = "difference of means (current - previous), Welch interval"
     difference = Estimate(d, Interval(d - half, d + half, level), n0 + n1, name, notes)
     test = TestResult(t, p_value, n0 + n1, "Welch two-sample t-test", df, difference, notes)
@@ -170,7 +171,7 @@ def change_in_mean(
 
 
 def _mean_estimate(n: int, mean: float, variance: float, level: float) -> Estimate:
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * math.sqrt(variance / n)
+    half = t_quantile(0.5 + level / 2, n - 1) * math.sqrt(variance / n)
     return Estimate(
         mean, Interval(mean - half, mean + half, level), n, "t-interval", small_n_note(n)
     )
@@ -267,7 +268,7 @@ def mann_kendall(
         p_value = _exact_mk_p(s, n)
         method = "Mann-Kendall, exact distribution of S"
     else:
-        p_value = float(2 * stats.norm.sf(abs(z))) if variance > 0 else 1.0
+        p_value = normal_two_sided_p(z) if variance > 0 else 1.0
         method = "Mann-Kendall, normal approximation with tie-corrected variance"
         if n <= EXACT_MK_LIMIT and has_ties:
             notes.append(
