@@ -29,6 +29,8 @@ from survey.db.migrate import migrate
 from survey.db.pool import create_pool, resolve_database_url
 from survey.errors import SurveyError
 from survey.reports.web import ResultsController
+from survey.channels.staff import StaffCodeController, StaffRateController
+from survey.channels.paper import PaperController
 from survey.settings import PROJECT_ROOT, Settings, get_settings
 from survey.web import language_middleware, make_environment, page
 
@@ -157,6 +159,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             PublicFormController,
             ResultsController,
+            StaffCodeController,
+            StaffRateController,
+            PaperController,
             LinkController,
             create_static_files_router(
                 path="/static",

@@ -8,6 +8,10 @@
     survey questionnaire import FILE [--publish]
     survey questionnaire export REF [-o FILE]
     survey questionnaire list
+    survey staff wave SURVEY --name NAME   a wave of an employee survey with one-time codes
+    survey staff codes WAVE --unit UNIT --count N [-o FILE.pdf]
+    survey staff rate WAVE                 codes issued and used per unit
+    survey paper import SURVEY FILE.csv [--dry-run] [--all-or-nothing]
     survey link add SURVEY --unit UNIT --location PLACE
     survey link list SURVEY
     survey link poster CODE [-o FILE.pdf]
@@ -27,6 +31,8 @@ import click
 
 from survey.db.migrate import MigrationError, migrate
 from survey.db.pool import connect, resolve_database_url
+from survey.i18n import gettext as _
+from survey.i18n import ngettext
 from survey.settings import get_settings
 
 T = TypeVar("T")
@@ -262,6 +268,132 @@ def link_poster(code: str, output: Path | None) -> None:
     output = output or Path(f"plakat-{found.code}.pdf")
     output.write_bytes(poster_pdf(found, link_url(get_settings().public_url, found.code)))
     click.echo(_("Poster written to %(file)s.") % {"file": output})
+
+
+@main.group()
+def staff() -> None:
+    """Employee surveys with one-time access codes."""
+
+
+def _staff_action(action: Callable[[asyncpg.Connection[Any]], Awaitable[T]]) -> T:
+    from survey.errors import BadInput, NotFound
+
+    try:
+        return _with_connection(action)
+    except NotFound as exc:
+        raise click.ClickException(f"no {exc.kind} '{exc.key}'") from None
+    except BadInput as exc:
+        raise click.ClickException(exc.detail) from None
+
+
+@staff.command("wave")
+@click.argument("survey_slug")
+@click.option("--name", required=True, help='Name printed on the cards, e.g. "Badanie 2026".')
+@click.option("--opens", "opens_on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day (default today); every answer of the wave is dated with it.")
+@click.option("--closes", "closes_on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day codes are accepted.")
+def staff_wave(survey_slug: str, name: str, opens_on: Any, closes_on: Any) -> None:
+    """Create a wave of the employee survey SURVEY_SLUG and print its id."""
+    from survey.channels.staff import create_wave
+
+    async def action(conn: asyncpg.Connection[Any]) -> int:
+        return await create_wave(conn, survey_slug, name.strip(),
+                                 opens_on=opens_on.date() if opens_on else None,
+                                 closes_on=closes_on.date() if closes_on else None)
+
+    click.echo(_staff_action(action))
+
+
+@staff.command("codes")
+@click.argument("wave_id", type=int)
+@click.option("--unit", "unit_slug", default=None, help="Unit of the codes (and of the answers).")
+@click.option("--count", type=click.IntRange(1, 5000), required=True, help="Number of codes.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write an A4 PDF of cards to cut up.")
+def staff_codes(wave_id: int, unit_slug: str | None, count: int, output: Path | None) -> None:
+    """Generate one-time codes for WAVE_ID and print them once; only their hashes are stored."""
+    from survey.channels.staff import codes_pdf, format_code, generate_codes, get_wave, unit_of_wave
+
+    settings = get_settings()
+
+    async def action(conn: asyncpg.Connection[Any]) -> tuple[Any, str | None, list[str]]:
+        wave = await get_wave(conn, wave_id)
+        unit_id, unit_name = (None, None)
+        if unit_slug:
+            unit_id, unit_name = await unit_of_wave(conn, wave, unit_slug)
+        codes = await generate_codes(conn, settings.secret_key, wave.id, unit_id, count)
+        return wave, unit_name, codes
+
+    wave, unit_name, codes = _staff_action(action)
+    if output:
+        output.write_bytes(codes_pdf(codes, organisation=wave.organisation_name, wave=wave.name,
+                                     unit=unit_name, url=f"{settings.public_url}/k"))
+    for code in codes:
+        click.echo(format_code(code))
+    if output:
+        click.echo(ngettext("%(num)d card written to %(file)s", "%(num)d cards written to %(file)s",
+                            len(codes), file=str(output)), err=True)
+
+
+@staff.command("rate")
+@click.argument("wave_id", type=int)
+def staff_rate(wave_id: int) -> None:
+    """Codes issued, codes used and the response rate per unit of WAVE_ID."""
+    from survey.channels.staff import UnitRate, get_wave, response_rate
+    from survey.i18n import fmt_percent
+
+    async def action(conn: asyncpg.Connection[Any]) -> list[UnitRate]:
+        await get_wave(conn, wave_id)
+        return await response_rate(conn, wave_id)
+
+    rates = _staff_action(action)
+    issued, used = sum(r.issued for r in rates), sum(r.used for r in rates)
+    total = UnitRate(unit=_("Total"), issued=issued, used=used)
+    rows = [(r.unit or _("(no unit)"), str(r.issued), str(r.used), fmt_percent(r.rate, 1))
+            for r in [*rates, total]]
+    header = (_("Unit"), _("Codes issued"), _("Codes used"), _("Response rate"))
+    width = max(len(r[0]) for r in [header, *rows])
+    number_width = max(len(h) for h in header[1:]) + 2
+    for unit, *numbers in [header, *rows]:
+        click.echo(unit.ljust(width) + "".join(n.rjust(number_width) for n in numbers))
+
+
+@main.group()
+def paper() -> None:
+    """Paper questionnaires: import forms typed into a spreadsheet."""
+
+
+@paper.command("import")
+@click.argument("survey_slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row, store nothing.")
+@click.option("--all-or-nothing", is_flag=True, help="Store nothing if any row is refused.")
+def paper_import(survey_slug: str, file: Path, dry_run: bool, all_or_nothing: bool) -> None:
+    """Import paper forms from FILE (CSV: item ids as columns, optional data and komorka).
+
+    Exit status 1 when the file or some of its rows were refused.
+    """
+    from survey.channels.paper import FileRefused, ImportReport, import_csv, report_lines
+
+    async def action(conn: asyncpg.Connection[Any]) -> ImportReport:
+        return await import_csv(conn, survey_slug, file.read_bytes(), dry_run=dry_run,
+                                all_or_nothing=all_or_nothing)
+
+    try:
+        report = _staff_action(action)
+    except FileRefused as exc:
+        raise click.ClickException(exc.message) from None
+    for line in report_lines(report):
+        click.echo(line)
+    if report.problems:
+        click.echo(_("Refused rows:"))
+        rows = [(_("Row"), _("Column"), _("Reason"))]
+        rows += [(str(p.row), p.column or "—", p.reason) for p in report.problems]
+        widths = [max(len(r[k]) for r in rows) for k in range(2)]
+        for row, column, reason in rows:
+            click.echo(f"  {row.rjust(widths[0])}  {column.ljust(widths[1])}  {reason}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":
