@@ -130,10 +130,7 @@ def review_from_counts(tables: dict[str, np.ndarray]) -> dict[str, Any]:
             t2b = table[3:5, u, :].sum(axis=0)
             valid = table[:5, u, :].sum(axis=0)
             charts[item, u] = spc.p_chart(t2b, valid, [f"Q{q + 1}" for q in range(N_QUARTERS)])
-    verdicts = {
-        u: objectives.evaluate_objective(summaries[ITEMS[0], u, last].t2b, TARGET)
-        for u in range(N_UNITS)
-    }
+    verdicts = {u: objectives.evaluate_objective(summaries[ITEMS[0], u, last].t2b, TARGET) for u in range(N_UNITS)}
     return {
         "summaries": summaries,
         "nps": nps,
@@ -152,9 +149,7 @@ def _wilson(x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     denominator = 1 + Z**2 / n
     centre = (p + Z**2 / (2 * n)) / denominator
     half = Z * np.sqrt(p * (1 - p) / n + Z**2 / (4 * n**2)) / denominator
-    return np.maximum(0.0, np.minimum(centre - half, p)), np.minimum(
-        1.0, np.maximum(centre + half, p)
-    )
+    return np.maximum(0.0, np.minimum(centre - half, p)), np.minimum(1.0, np.maximum(centre + half, p))
 
 
 def review_from_rows(df: pd.DataFrame) -> dict[str, Any]:
@@ -190,9 +185,7 @@ def review_from_rows(df: pd.DataFrame) -> dict[str, Any]:
             }
         ).join(distribution)
     recommend = df["recommend"].where(df["recommend"] != NA)
-    groups = pd.DataFrame(
-        {"answered": recommend.notna(), "promoters": recommend >= 9, "detractors": recommend <= 6}
-    )
+    groups = pd.DataFrame({"answered": recommend.notna(), "promoters": recommend >= 9, "detractors": recommend <= 6})
     sums = groups.groupby(keys).sum()
     n = sums["answered"].to_numpy(dtype=float)
     promoters = sums["promoters"].to_numpy(dtype=float)
@@ -241,8 +234,7 @@ def review_from_rows(df: pd.DataFrame) -> dict[str, Any]:
             "center": p_bar[:, 0],
             "lower": np.maximum(0, p_bar - 3 * sigma),
             "upper": np.minimum(1, p_bar + 3 * sigma),
-            "beyond": (x / nq > np.minimum(1, p_bar + 3 * sigma))
-            | (x / nq < np.maximum(0, p_bar - 3 * sigma)),
+            "beyond": (x / nq > np.minimum(1, p_bar + 3 * sigma)) | (x / nq < np.maximum(0, p_bar - 3 * sigma)),
         }
     first = summaries[ITEMS[0]].xs(last, level="quarter")
     verdicts = np.where(
@@ -360,10 +352,7 @@ def main() -> None:
         "(in production this is the SQL GROUP BY, done by PostgreSQL)."
     )
     print(f"Agreement: {checked} sampled values identical between the two paths.")
-    print(
-        f"count-based: {t_counts:.2f} s; row-based (pandas): {t_rows:.2f} s; "
-        f"ratio {t_rows / t_counts:.1f}x"
-    )
+    print(f"count-based: {t_counts:.2f} s; row-based (pandas): {t_rows:.2f} s; ratio {t_rows / t_counts:.1f}x")
 
 
 if __name__ == "__main__":

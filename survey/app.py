@@ -22,15 +22,15 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from survey import i18n
-from survey.db.pool import acquire
+from survey.channels.kiosk import KioskController
 from survey.channels.links import LinkController
+from survey.channels.paper import PaperController
+from survey.channels.staff import StaffCodeController, StaffRateController
 from survey.collection.web import PublicFormController
 from survey.db.migrate import migrate
-from survey.db.pool import create_pool, resolve_database_url
+from survey.db.pool import acquire, create_pool, resolve_database_url
 from survey.errors import SurveyError
 from survey.reports.web import ResultsController
-from survey.channels.staff import StaffCodeController, StaffRateController
-from survey.channels.paper import PaperController
 from survey.settings import PROJECT_ROOT, Settings, get_settings
 from survey.web import language_middleware, make_environment, page
 
@@ -48,6 +48,7 @@ DB_UNAVAILABLE = (
     TimeoutError,
     OSError,
 )
+
 
 def N_(message: str) -> str:
     """Mark a message for translation where it is defined; it is translated where shown."""
@@ -128,6 +129,14 @@ async def home(request: Request[Any, Any, Any]) -> Template:
     return page(request, "home.html", surveys=surveys)
 
 
+@get("/dostepnosc", name="accessibility_statement", include_in_schema=False)
+async def accessibility_statement(request: Request[Any, Any, Any]) -> Template:
+    """Deklaracja dostępności, required of every public body's website."""
+    async with acquire(request.app.state.pool) as conn:
+        organisations = [r["name"] for r in await conn.fetch("SELECT name FROM organisation ORDER BY name")]
+    return page(request, "accessibility.html", organisations=organisations, settings=request.app.state.settings)
+
+
 @get("/health", name="health", include_in_schema=False)
 async def health(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     async with acquire(request.app.state.pool) as conn:
@@ -163,6 +172,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StaffRateController,
             PaperController,
             LinkController,
+            KioskController,
+            accessibility_statement,
             create_static_files_router(
                 path="/static",
                 directories=[PROJECT_ROOT / "survey" / "static"],
@@ -178,7 +189,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
-            exclude=["/api/"],
+            # The kiosk answers with a SameSite=Strict device cookie; its offline replays carry no form token.
+            exclude=["/api/", "/kiosk/answer"],
         ),
         middleware=[language_middleware],
         exception_handlers={

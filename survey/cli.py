@@ -89,8 +89,13 @@ def _load_demo(responses: int) -> None:
 
 
 @main.command("demo")
-@click.option("--responses", default=100_000, show_default=True, type=click.IntRange(1, 20_000_000),
-              help="Number of resident responses to create.")
+@click.option(
+    "--responses",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(1, 20_000_000),
+    help="Number of resident responses to create.",
+)
 def demo_command(responses: int) -> None:
     """Create three demo offices with two years of responses."""
     _load_demo(responses)
@@ -198,6 +203,47 @@ def questionnaire_list() -> None:
 
 
 @main.group()
+def kiosk() -> None:
+    """Register kiosk tablets."""
+
+
+@kiosk.command("add")
+@click.argument("survey_slug")
+@click.option("--location", required=True, help='Where the kiosk stands, e.g. "Sala obsługi, parter".')
+@click.option("--unit", "unit_slug", default=None, help="Unit the kiosk's answers belong to.")
+def kiosk_add(survey_slug: str, location: str, unit_slug: str | None) -> None:
+    """Register a kiosk and print its one-time enrolment link (open it on the device)."""
+    from survey.channels.kiosk import register_kiosk
+    from survey.errors import NotFound
+
+    async def action(conn: asyncpg.Connection[Any]) -> tuple[int, str]:
+        return await register_kiosk(conn, survey_slug, location, unit_slug)
+
+    try:
+        kiosk_id, token = _with_connection(action)
+    except NotFound as exc:
+        raise click.ClickException(f"no {exc.kind} '{exc.key}'") from None
+    click.echo(f"kiosk {kiosk_id} registered; open this link once on the device:")
+    click.echo(f"{get_settings().public_url}/kiosk/enrol/{token}")
+
+
+@kiosk.command("list")
+def kiosk_list() -> None:
+    """List kiosks, their location and whether they are enrolled."""
+
+    async def action(conn: asyncpg.Connection[Any]) -> list[asyncpg.Record]:
+        return await conn.fetch(
+            """SELECT k.id, s.slug, u.name AS unit, k.location, k.token_hash IS NOT NULL AS enrolled, k.active
+               FROM kiosk k JOIN survey s ON s.id = k.survey_id LEFT JOIN unit u ON u.id = k.unit_id
+               ORDER BY k.id"""
+        )
+
+    for r in _with_connection(action):
+        state = ("enrolled" if r["enrolled"] else "waiting for enrolment") if r["active"] else "disabled"
+        click.echo(f"{r['id']}\t{r['slug']}\t{r['unit'] or '-'}\t{r['location']}\t{state}")
+
+
+@main.group()
 def link() -> None:
     """Short links and QR posters that attribute answers to a unit and place."""
 
@@ -254,8 +300,13 @@ def link_list(survey_slug: str) -> None:
 
 @link.command("poster")
 @click.argument("code")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="PDF file to write (default: plakat-CODE.pdf).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="PDF file to write (default: plakat-CODE.pdf).",
+)
 def link_poster(code: str, output: Path | None) -> None:
     """Write the printable A4 poster (PDF) of the link CODE."""
     from survey.channels.links import Link, find_link, link_url, poster_pdf
@@ -289,18 +340,28 @@ def _staff_action(action: Callable[[asyncpg.Connection[Any]], Awaitable[T]]) -> 
 @staff.command("wave")
 @click.argument("survey_slug")
 @click.option("--name", required=True, help='Name printed on the cards, e.g. "Badanie 2026".')
-@click.option("--opens", "opens_on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="First day (default today); every answer of the wave is dated with it.")
-@click.option("--closes", "closes_on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Last day codes are accepted.")
+@click.option(
+    "--opens",
+    "opens_on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="First day (default today); every answer of the wave is dated with it.",
+)
+@click.option(
+    "--closes", "closes_on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day codes are accepted."
+)
 def staff_wave(survey_slug: str, name: str, opens_on: Any, closes_on: Any) -> None:
     """Create a wave of the employee survey SURVEY_SLUG and print its id."""
     from survey.channels.staff import create_wave
 
     async def action(conn: asyncpg.Connection[Any]) -> int:
-        return await create_wave(conn, survey_slug, name.strip(),
-                                 opens_on=opens_on.date() if opens_on else None,
-                                 closes_on=closes_on.date() if closes_on else None)
+        return await create_wave(
+            conn,
+            survey_slug,
+            name.strip(),
+            opens_on=opens_on.date() if opens_on else None,
+            closes_on=closes_on.date() if closes_on else None,
+        )
 
     click.echo(_staff_action(action))
 
@@ -309,8 +370,9 @@ def staff_wave(survey_slug: str, name: str, opens_on: Any, closes_on: Any) -> No
 @click.argument("wave_id", type=int)
 @click.option("--unit", "unit_slug", default=None, help="Unit of the codes (and of the answers).")
 @click.option("--count", type=click.IntRange(1, 5000), required=True, help="Number of codes.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write an A4 PDF of cards to cut up.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write an A4 PDF of cards to cut up."
+)
 def staff_codes(wave_id: int, unit_slug: str | None, count: int, output: Path | None) -> None:
     """Generate one-time codes for WAVE_ID and print them once; only their hashes are stored."""
     from survey.channels.staff import codes_pdf, format_code, generate_codes, get_wave, unit_of_wave
@@ -327,13 +389,24 @@ def staff_codes(wave_id: int, unit_slug: str | None, count: int, output: Path | 
 
     wave, unit_name, codes = _staff_action(action)
     if output:
-        output.write_bytes(codes_pdf(codes, organisation=wave.organisation_name, wave=wave.name,
-                                     unit=unit_name, url=f"{settings.public_url}/k"))
+        output.write_bytes(
+            codes_pdf(
+                codes,
+                organisation=wave.organisation_name,
+                wave=wave.name,
+                unit=unit_name,
+                url=f"{settings.public_url}/k",
+            )
+        )
     for code in codes:
         click.echo(format_code(code))
     if output:
-        click.echo(ngettext("%(num)d card written to %(file)s", "%(num)d cards written to %(file)s",
-                            len(codes), file=str(output)), err=True)
+        click.echo(
+            ngettext(
+                "%(num)d card written to %(file)s", "%(num)d cards written to %(file)s", len(codes), file=str(output)
+            ),
+            err=True,
+        )
 
 
 @staff.command("rate")
@@ -350,8 +423,7 @@ def staff_rate(wave_id: int) -> None:
     rates = _staff_action(action)
     issued, used = sum(r.issued for r in rates), sum(r.used for r in rates)
     total = UnitRate(unit=_("Total"), issued=issued, used=used)
-    rows = [(r.unit or _("(no unit)"), str(r.issued), str(r.used), fmt_percent(r.rate, 1))
-            for r in [*rates, total]]
+    rows = [(r.unit or _("(no unit)"), str(r.issued), str(r.used), fmt_percent(r.rate, 1)) for r in [*rates, total]]
     header = (_("Unit"), _("Codes issued"), _("Codes used"), _("Response rate"))
     width = max(len(r[0]) for r in [header, *rows])
     number_width = max(len(h) for h in header[1:]) + 2
@@ -377,8 +449,7 @@ def paper_import(survey_slug: str, file: Path, dry_run: bool, all_or_nothing: bo
     from survey.channels.paper import FileRefused, ImportReport, import_csv, report_lines
 
     async def action(conn: asyncpg.Connection[Any]) -> ImportReport:
-        return await import_csv(conn, survey_slug, file.read_bytes(), dry_run=dry_run,
-                                all_or_nothing=all_or_nothing)
+        return await import_csv(conn, survey_slug, file.read_bytes(), dry_run=dry_run, all_or_nothing=all_or_nothing)
 
     try:
         report = _staff_action(action)

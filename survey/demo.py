@@ -39,27 +39,64 @@ class Office:
 
 OFFICES = [
     Office(
-        "um-przykladowo", "Urząd Miasta Przykładowo", 0.5,
-        [("bok", "Biuro Obsługi Klienta", 12), ("komunikacja", "Wydział Komunikacji", 18),
-         ("podatki", "Wydział Podatków i Opłat", 15), ("usc", "Urząd Stanu Cywilnego", 8),
-         ("architektura", "Wydział Architektury i Budownictwa", 14), ("ewidencja", "Wydział Spraw Obywatelskich", 10)],
-        [("dowod", "Dowód osobisty"), ("meldunek", "Meldunek"), ("podatki", "Podatki i opłaty lokalne"),
-         ("rejestracja", "Rejestracja pojazdu"), ("prawo-jazdy", "Prawo jazdy"), ("usc", "Akt stanu cywilnego"),
-         ("budowa", "Pozwolenie na budowę"), ("inna", "Inna sprawa")],
+        "um-przykladowo",
+        "Urząd Miasta Przykładowo",
+        0.5,
+        [
+            ("bok", "Biuro Obsługi Klienta", 12),
+            ("komunikacja", "Wydział Komunikacji", 18),
+            ("podatki", "Wydział Podatków i Opłat", 15),
+            ("usc", "Urząd Stanu Cywilnego", 8),
+            ("architektura", "Wydział Architektury i Budownictwa", 14),
+            ("ewidencja", "Wydział Spraw Obywatelskich", 10),
+        ],
+        [
+            ("dowod", "Dowód osobisty"),
+            ("meldunek", "Meldunek"),
+            ("podatki", "Podatki i opłaty lokalne"),
+            ("rejestracja", "Rejestracja pojazdu"),
+            ("prawo-jazdy", "Prawo jazdy"),
+            ("usc", "Akt stanu cywilnego"),
+            ("budowa", "Pozwolenie na budowę"),
+            ("inna", "Inna sprawa"),
+        ],
     ),
     Office(
-        "sp-zielona-dolina", "Starostwo Powiatowe w Zielonej Dolinie", 0.3,
-        [("komunikacja", "Wydział Komunikacji i Transportu", 16), ("geodezja", "Wydział Geodezji", 12),
-         ("budownictwo", "Wydział Budownictwa", 9), ("kancelaria", "Kancelaria Ogólna", 6)],
-        [("rejestracja", "Rejestracja pojazdu"), ("prawo-jazdy", "Prawo jazdy"), ("mapy", "Mapy i wypisy"),
-         ("budowa", "Pozwolenie na budowę"), ("inna", "Inna sprawa")],
+        "sp-zielona-dolina",
+        "Starostwo Powiatowe w Zielonej Dolinie",
+        0.3,
+        [
+            ("komunikacja", "Wydział Komunikacji i Transportu", 16),
+            ("geodezja", "Wydział Geodezji", 12),
+            ("budownictwo", "Wydział Budownictwa", 9),
+            ("kancelaria", "Kancelaria Ogólna", 6),
+        ],
+        [
+            ("rejestracja", "Rejestracja pojazdu"),
+            ("prawo-jazdy", "Prawo jazdy"),
+            ("mapy", "Mapy i wypisy"),
+            ("budowa", "Pozwolenie na budowę"),
+            ("inna", "Inna sprawa"),
+        ],
     ),
     Office(
-        "ug-nowa-wies", "Urząd Gminy Nowa Wieś", 0.2,
-        [("sekretariat", "Sekretariat i obsługa mieszkańców", 7), ("podatki", "Referat Podatków", 6),
-         ("usc", "Urząd Stanu Cywilnego", 3), ("gospodarka", "Referat Gospodarki Komunalnej", 8)],
-        [("dowod", "Dowód osobisty"), ("meldunek", "Meldunek"), ("podatki", "Podatki i opłaty lokalne"),
-         ("odpady", "Odpady komunalne"), ("usc", "Akt stanu cywilnego"), ("inna", "Inna sprawa")],
+        "ug-nowa-wies",
+        "Urząd Gminy Nowa Wieś",
+        0.2,
+        [
+            ("sekretariat", "Sekretariat i obsługa mieszkańców", 7),
+            ("podatki", "Referat Podatków", 6),
+            ("usc", "Urząd Stanu Cywilnego", 3),
+            ("gospodarka", "Referat Gospodarki Komunalnej", 8),
+        ],
+        [
+            ("dowod", "Dowód osobisty"),
+            ("meldunek", "Meldunek"),
+            ("podatki", "Podatki i opłaty lokalne"),
+            ("odpady", "Odpady komunalne"),
+            ("usc", "Akt stanu cywilnego"),
+            ("inna", "Inna sprawa"),
+        ],
     ),
 ]
 
@@ -72,10 +109,16 @@ WEEKDAY_WEIGHT = np.array([1.35, 1.1, 1.0, 1.05, 0.85, 0.0, 0.0])
 HOUR_WEIGHT = {7: 0.3, 8: 0.9, 9: 1.2, 10: 1.4, 11: 1.4, 12: 1.2, 13: 1.0, 14: 0.9, 15: 0.6, 16: 0.25, 17: 0.1}
 
 COMMENTS = [
-    "Bardzo miła obsługa, dziękuję.", "Za długo czekałem w kolejce.", "Brakuje miejsc parkingowych.",
-    "Pani w okienku wszystko jasno wytłumaczyła.", "Automat z numerkami nie działał.",
-    "Proszę o dłuższe godziny pracy w czwartki.", "Formularze są niezrozumiałe.",
-    "Sprawę załatwiłem szybko i sprawnie.", "W poczekalni jest za gorąco.", "Wszystko w porządku.",
+    "Bardzo miła obsługa, dziękuję.",
+    "Za długo czekałem w kolejce.",
+    "Brakuje miejsc parkingowych.",
+    "Pani w okienku wszystko jasno wytłumaczyła.",
+    "Automat z numerkami nie działał.",
+    "Proszę o dłuższe godziny pracy w czwartki.",
+    "Formularze są niezrozumiałe.",
+    "Sprawę załatwiłem szybko i sprawnie.",
+    "W poczekalni jest za gorąco.",
+    "Wszystko w porządku.",
 ]
 
 ProgressFn = Callable[[int], None]
@@ -149,25 +192,49 @@ async def _load(
         else:
             channel = rng.choice(["web", "qr", "paper"], size=size, p=[0.35, 0.25, 0.40])
             device = np.where(
-                channel == "paper", "paper",
-                np.where(channel == "qr", "mobile", rng.choice(["desktop", "mobile", "tablet"], size=size, p=[0.55, 0.4, 0.05])),
+                channel == "paper",
+                "paper",
+                np.where(
+                    channel == "qr",
+                    "mobile",
+                    rng.choice(["desktop", "mobile", "tablet"], size=size, p=[0.55, 0.4, 0.05]),
+                ),
             )
         language = rng.choice(["pl", "en", "uk"], size=size, p=[0.94, 0.02, 0.04])
         service = rng.choice(service_ids, size=size) if service_ids and not employee else None
         keys = rng.bytes(16 * size)
         responses = [
             (
-                int(ids[i]), org_id, survey_id, version.version_id, unit_ids[unit_idx[i]],
-                int(service[i]) if service is not None else None, str(channel[i]), str(device[i]),
-                str(language[i]), datetime.fromtimestamp(ts[i], UTC), uuid.UUID(bytes=keys[16 * i:16 * i + 16], version=4),
+                int(ids[i]),
+                org_id,
+                survey_id,
+                version.version_id,
+                unit_ids[unit_idx[i]],
+                int(service[i]) if service is not None else None,
+                str(channel[i]),
+                str(device[i]),
+                str(language[i]),
+                datetime.fromtimestamp(ts[i], UTC),
+                uuid.UUID(bytes=keys[16 * i : 16 * i + 16], version=4),
             )
             for i in range(size)
         ]
         await conn.copy_records_to_table(
             "response",
             records=responses,
-            columns=["id", "organisation_id", "survey_id", "questionnaire_version_id", "unit_id", "service_type_id",
-                     "channel", "device", "language", "submitted_hour", "idempotency_key"],
+            columns=[
+                "id",
+                "organisation_id",
+                "survey_id",
+                "questionnaire_version_id",
+                "unit_id",
+                "service_type_id",
+                "channel",
+                "device",
+                "language",
+                "submitted_hour",
+                "idempotency_key",
+            ],
         )
         answer_cols: list[np.ndarray] = []
         for item in q.items:
@@ -177,7 +244,9 @@ async def _load(
                 assert scale is not None
                 values = _ratings(rng, latent, 0.6, rng.normal(0, 0.15))
                 if scale.points != 5:
-                    values = np.clip(np.rint(1 + (values - 1) * (scale.points - 1) / 4), 1, scale.points).astype(np.int16)
+                    values = np.clip(np.rint(1 + (values - 1) * (scale.points - 1) / 4), 1, scale.points).astype(
+                        np.int16
+                    )
                 answered = rng.random(size) < (0.97 if item.required else 0.9)
                 if item.not_applicable:
                     na = rng.random(size) < (0.35 if item.id == "dostepnosc" else 0.06)
@@ -204,8 +273,10 @@ async def _load(
         text_items = [item for item in q.items if item.type == "text"]
         if text_items:
             commented = np.flatnonzero(rng.random(size) < 0.04)
-            texts = [(int(ids[i]), version.item_ids[text_items[0].id], COMMENTS[int(rng.integers(len(COMMENTS)))])
-                     for i in commented]
+            texts = [
+                (int(ids[i]), version.item_ids[text_items[0].id], COMMENTS[int(rng.integers(len(COMMENTS)))])
+                for i in commented
+            ]
             await conn.copy_records_to_table("answer_text", records=texts, columns=["response_id", "item_id", "body"])
         await conn.execute(
             "INSERT INTO count_pending SELECT generate_series($1::bigint, $2::bigint)", int(ids[0]), int(ids[-1])
@@ -214,8 +285,12 @@ async def _load(
 
 
 async def create_demo(
-    conn: asyncpg.Connection[Any], *, responses: int = 100_000, seed: int = 2026,
-    progress: ProgressFn = lambda _n: None, now: datetime | None = None,
+    conn: asyncpg.Connection[Any],
+    *,
+    responses: int = 100_000,
+    seed: int = 2026,
+    progress: ProgressFn = lambda _n: None,
+    now: datetime | None = None,
 ) -> dict[str, int]:
     """Create the three demo offices and load ``responses`` resident responses plus one staff wave each."""
     rng = np.random.default_rng(seed)
@@ -231,25 +306,53 @@ async def create_demo(
         staff_survey = await ensure_survey(conn, org_id, "pracownik", f"{office.slug}-pracownicy")
         base = 3.4 + rng.normal(0.35, 0.3, len(unit_ids))
         volume = rng.dirichlet(np.full(len(unit_ids), 4.0))
-        declining = next((i for i, (s, _n, _h) in enumerate(office.units)
-                          if (office.slug, s) == DECLINING), None)
+        declining = next((i for i, (s, _n, _h) in enumerate(office.units) if (office.slug, s) == DECLINING), None)
         if declining is not None:
             base[declining] = 4.2  # a good unit that gets worse
-        n_office = int(round(responses * office.share))
+        n_office = round(responses * office.share)
         n_kiosk = n_office // 5
-        common = dict(org_id=org_id, unit_ids=unit_ids, service_ids=service_ids, declining_unit=declining,
-                      now=now, progress=progress)
-        await _load(conn, rng, n=n_office - n_kiosk, survey_id=resident_survey, version=library["klient-urzedu"],
-                    unit_base=np.stack([base, volume]), employee=False, **common)  # type: ignore[arg-type]
+        common = dict(
+            org_id=org_id,
+            unit_ids=unit_ids,
+            service_ids=service_ids,
+            declining_unit=declining,
+            now=now,
+            progress=progress,
+        )
+        await _load(
+            conn,
+            rng,
+            n=n_office - n_kiosk,
+            survey_id=resident_survey,
+            version=library["klient-urzedu"],
+            unit_base=np.stack([base, volume]),
+            employee=False,
+            **common,
+        )  # type: ignore[arg-type]
         kiosk_volume = np.zeros(len(unit_ids))
         kiosk_volume[0] = 1.0
-        await _load(conn, rng, n=n_kiosk, survey_id=kiosk_survey, version=library["kiosk-buzka"],
-                    unit_base=np.stack([base, kiosk_volume]), employee=False, **common)  # type: ignore[arg-type]
+        await _load(
+            conn,
+            rng,
+            n=n_kiosk,
+            survey_id=kiosk_survey,
+            version=library["kiosk-buzka"],
+            unit_base=np.stack([base, kiosk_volume]),
+            employee=False,
+            **common,
+        )  # type: ignore[arg-type]
         headcounts = np.array([h for _s, _n, h in office.units], dtype=float)
         staff = int(headcounts.sum() * 0.8)
-        await _load(conn, rng, n=staff, survey_id=staff_survey, version=library["pracownik"],
-                    unit_base=np.stack([base - 0.3, headcounts / headcounts.sum()]), employee=True,
-                    **{**common, "declining_unit": None})  # type: ignore[arg-type]
+        await _load(
+            conn,
+            rng,
+            n=staff,
+            survey_id=staff_survey,
+            version=library["pracownik"],
+            unit_base=np.stack([base - 0.3, headcounts / headcounts.sum()]),
+            employee=True,
+            **{**common, "declining_unit": None},
+        )  # type: ignore[arg-type]
         loaded["resident"] += n_office
         loaded["employee"] += staff
     await refresh_counts(conn)

@@ -6,7 +6,9 @@
     ├── NotFound            404  a questionnaire, survey or page does not exist
     ├── Gone                410  the survey exists but is closed
     ├── BadInput            400  malformed request (wrong encoding, bad fields)
-    │   └── TooLarge        413  body or text over the limit
+    │   ├── TooLarge        413  body or text over the limit
+    │   └── Forbidden       403  not allowed here (e.g. an unregistered kiosk)
+    ├── TooMany             429  over a rate limit; retry later
     └── Unavailable         503  the database cannot be reached; retry later
 
 Handlers in :mod:`survey.app` turn these, and the database's connection
@@ -50,6 +52,14 @@ class BadInput(SurveyError):
 
 class TooLarge(BadInput):
     status = 413
+
+
+class Forbidden(BadInput):
+    status = 403
+
+
+class TooMany(SurveyError):
+    status = 429
 
 
 class Unavailable(SurveyError):

@@ -91,8 +91,9 @@ def fmt_month(value: date) -> str:
     return format_date(value, format="LLLL y", locale=babel_locale())
 
 
-def pick_language(query: str | None, cookie: str | None, accept: str | None,
-                  allowed: tuple[str, ...] | list[str] = SUPPORTED) -> str:
+def pick_language(
+    query: str | None, cookie: str | None, accept: str | None, allowed: tuple[str, ...] | list[str] = SUPPORTED
+) -> str:
     """The first supported language from ?lang=, the cookie, then Accept-Language."""
     for candidate in (query, cookie):
         if candidate in allowed:
@@ -120,5 +121,3 @@ def localized(text: dict[str, str] | None, language: str | None = None) -> str:
         return ""
     language = language or current_language()
     return text.get(language) or text.get(DEFAULT) or next(iter(text.values()))
-
-

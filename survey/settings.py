@@ -45,6 +45,25 @@ class Settings:
     default_language: str = "pl"
     min_group_size: int = 5
     """Smallest group whose results may leave the database (anonymity threshold k)."""
+    min_form_seconds: float = 3.0
+    """A web answer sent sooner than this after the form was shown is refused as automated."""
+    kiosk_idle_seconds: int = 30
+    """A kiosk left with a partial answer this long asks whether to continue, then resets."""
+    kiosk_reset_seconds: int = 6
+    """How long a kiosk shows its thank-you screen before the next person."""
+    kiosk_retry_seconds: int = 10
+    """How often a kiosk retries sending answers it holds while offline."""
+    kiosk_idle_action: str = "discard"
+    """What a kiosk does with a partial answer on idle reset: ``discard`` or ``submit``."""
+    accessibility_contact: str = ""
+    """Name, e-mail and phone of the person handling accessibility requests (deklaracja dostępności)."""
+    accessibility_published: str = "2026-11-22"
+    """Date the service was published (deklaracja dostępności)."""
+    accessibility_updated: str = "2026-11-22"
+    """Date the accessibility statement was last reviewed; by law at least every 31 March."""
+    survey_rate_limit: int = 600
+    """Answers per minute one survey accepts over the open web (a flood guard, not a
+    per-person limit); 0 leaves flood control to the reverse proxy."""
     pool_size: int = 10
     debug: bool = False
     secure_cookies: bool = False
@@ -74,6 +93,20 @@ class Settings:
             kwargs["default_language"] = env["SURVEY_DEFAULT_LANGUAGE"]
         if env.get("SURVEY_MIN_GROUP_SIZE"):
             kwargs["min_group_size"] = int(env["SURVEY_MIN_GROUP_SIZE"])
+        if env.get("SURVEY_MIN_FORM_SECONDS"):
+            kwargs["min_form_seconds"] = float(env["SURVEY_MIN_FORM_SECONDS"])
+        if env.get("SURVEY_KIOSK_IDLE_SECONDS"):
+            kwargs["kiosk_idle_seconds"] = int(env["SURVEY_KIOSK_IDLE_SECONDS"])
+        for name in ("kiosk_reset_seconds", "kiosk_retry_seconds"):
+            if env.get(f"SURVEY_{name.upper()}"):
+                kwargs[name] = int(env[f"SURVEY_{name.upper()}"])
+        if env.get("SURVEY_KIOSK_IDLE_ACTION") in ("discard", "submit"):
+            kwargs["kiosk_idle_action"] = env["SURVEY_KIOSK_IDLE_ACTION"]
+        for name in ("accessibility_contact", "accessibility_published", "accessibility_updated"):
+            if env.get(f"SURVEY_{name.upper()}"):
+                kwargs[name] = env[f"SURVEY_{name.upper()}"]
+        if env.get("SURVEY_RATE_LIMIT"):
+            kwargs["survey_rate_limit"] = int(env["SURVEY_RATE_LIMIT"])
         if env.get("SURVEY_POOL_SIZE"):
             kwargs["pool_size"] = int(env["SURVEY_POOL_SIZE"])
         kwargs["debug"] = env.get("SURVEY_DEBUG", "").lower() in {"1", "true", "yes"}

@@ -37,15 +37,24 @@ async def ensure_organisation(conn: asyncpg.Connection[Any], slug: str, name: st
 
 
 async def ensure_unit(
-    conn: asyncpg.Connection[Any], organisation_id: int, slug: str, name: str,
-    *, kind: str = "department", headcount: int | None = None,
+    conn: asyncpg.Connection[Any],
+    organisation_id: int,
+    slug: str,
+    name: str,
+    *,
+    kind: str = "department",
+    headcount: int | None = None,
 ) -> int:
     return await conn.fetchval(
         """INSERT INTO unit (organisation_id, slug, name, kind, headcount) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (organisation_id, slug) DO UPDATE SET name = EXCLUDED.name,
                headcount = EXCLUDED.headcount
            RETURNING id""",
-        organisation_id, slug, name, kind, headcount,
+        organisation_id,
+        slug,
+        name,
+        kind,
+        headcount,
     )
 
 
@@ -53,18 +62,27 @@ async def ensure_service_type(conn: asyncpg.Connection[Any], organisation_id: in
     return await conn.fetchval(
         """INSERT INTO service_type (organisation_id, code, name) VALUES ($1, $2, $3)
            ON CONFLICT (organisation_id, code) DO UPDATE SET name = EXCLUDED.name RETURNING id""",
-        organisation_id, code, name,
+        organisation_id,
+        code,
+        name,
     )
 
 
 async def ensure_survey(
-    conn: asyncpg.Connection[Any], organisation_id: int, questionnaire_slug: str, slug: str,
-    *, unit_id: int | None = None,
+    conn: asyncpg.Connection[Any],
+    organisation_id: int,
+    questionnaire_slug: str,
+    slug: str,
+    *,
+    unit_id: int | None = None,
 ) -> int:
     return await conn.fetchval(
         """INSERT INTO survey (organisation_id, questionnaire_id, slug, unit_id)
            SELECT $1, q.id, $3, $4 FROM questionnaire q WHERE q.slug = $2
            ON CONFLICT (slug) DO UPDATE SET questionnaire_id = EXCLUDED.questionnaire_id
            RETURNING id""",
-        organisation_id, questionnaire_slug, slug, unit_id,
+        organisation_id,
+        questionnaire_slug,
+        slug,
+        unit_id,
     )

@@ -85,7 +85,9 @@ async def conn(db_url: str) -> AsyncIterator[asyncpg.Connection[Any]]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path, secret_key="test-secret-" + "x" * 20, pool_size=4)
+    return Settings(
+        database_url=db_url, data_dir=tmp_path, secret_key="test-secret-" + "x" * 20, pool_size=4, min_form_seconds=0
+    )
 
 
 @pytest.fixture

@@ -91,27 +91,34 @@ async def find_link(conn: asyncpg.Connection[Any], code: str) -> Link:
 
 
 async def create_link(
-    conn: asyncpg.Connection[Any], survey_slug: str, *, unit_slug: str | None = None,
+    conn: asyncpg.Connection[Any],
+    survey_slug: str,
+    *,
+    unit_slug: str | None = None,
     location: str | None = None,
 ) -> Link:
     """A new link with a fresh random code, for a unit of the survey's own office and a place."""
-    survey = await conn.fetchrow(
-        "SELECT id, organisation_id FROM survey WHERE slug = $1", survey_slug
-    )
+    survey = await conn.fetchrow("SELECT id, organisation_id FROM survey WHERE slug = $1", survey_slug)
     if survey is None:
         raise NotFound("survey", survey_slug)
     unit_id = None
     if unit_slug is not None:
         unit_id = await conn.fetchval(
             "SELECT id FROM unit WHERE organisation_id = $1 AND slug = $2",
-            survey["organisation_id"], unit_slug,
+            survey["organisation_id"],
+            unit_slug,
         )
         if unit_id is None:
             raise NotFound("unit", unit_slug)
     location = " ".join(location.split()) if location else None
     if location and len(location) > MAX_LOCATION:
-        raise BadInput(ngettext("The place may have at most %(num)d character.",
-                                "The place may have at most %(num)d characters.", MAX_LOCATION))
+        raise BadInput(
+            ngettext(
+                "The place may have at most %(num)d character.",
+                "The place may have at most %(num)d characters.",
+                MAX_LOCATION,
+            )
+        )
     if location and not location.isprintable():
         raise BadInput(_("The place may not contain control characters."))
     for _attempt in range(5):
@@ -120,7 +127,10 @@ async def create_link(
             await conn.execute(
                 """INSERT INTO survey_link (survey_id, code, unit_id, location)
                    VALUES ($1, $2, $3, $4)""",
-                survey["id"], code, unit_id, location or None,
+                survey["id"],
+                code,
+                unit_id,
+                location or None,
             )
         except asyncpg.UniqueViolationError:
             continue  # 55^8 codes: a collision is rare, two in a row practically impossible
@@ -207,10 +217,12 @@ def poster_pdf(link: Link, url: str, *, language: str = "pl") -> bytes:
     pdf.set_font("DejaVu", "", 15)
     pdf.set_x(pdf.l_margin + 12)
     pdf.multi_cell(
-        width - 24, 7.5,
-        _("Scan the code with your phone and answer a few questions – it takes a minute. "
-          "The survey is anonymous."),
-        align="C", new_x="LMARGIN", new_y="NEXT",
+        width - 24,
+        7.5,
+        _("Scan the code with your phone and answer a few questions – it takes a minute. The survey is anonymous."),
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
     )
 
     # The QR code, as large as the space allows, in a light frame (the frame's padding is the
@@ -224,9 +236,8 @@ def poster_pdf(link: Link, url: str, *, language: str = "pl") -> bytes:
         slashes = [i for i, c in enumerate(url) if c == "/"]
         cut = max((i for i in slashes if pdf.get_string_width(url[: i + 1]) <= width), default=None)
         if cut is not None:
-            url_text = url[: cut + 1] + "\n" + url[cut + 1:]
-    url_lines = len(pdf.multi_cell(width, url_line, url_text, dry_run=True,
-                                   output=MethodReturnValue.LINES))
+            url_text = url[: cut + 1] + "\n" + url[cut + 1 :]
+    url_lines = len(pdf.multi_cell(width, url_line, url_text, dry_run=True, output=MethodReturnValue.LINES))
     pad, gap, address_height = 10.0, 9.0, 8.5 + url_line * url_lines
     region_top, region_bottom = pdf.get_y() + 8, footer_top - 8
     side = min(105.0, region_bottom - region_top - 2 * pad - gap - address_height)
@@ -241,14 +252,21 @@ def poster_pdf(link: Link, url: str, *, language: str = "pl") -> bytes:
     pdf.set_line_width(0.4)
     frame = side + 2 * pad
     pdf.rect(x - pad, frame_top, frame, frame, round_corners=True, corner_radius=4)
-    pdf.image(svg, x=x, y=frame_top + pad, w=side, h=side,
-              alt_text=_("QR code that opens the survey: %(url)s") % {"url": url})
+    pdf.image(
+        svg, x=x, y=frame_top + pad, w=side, h=side, alt_text=_("QR code that opens the survey: %(url)s") % {"url": url}
+    )
 
     pdf.set_y(frame_top + side + 2 * pad + gap)
     pdf.set_text_color(*MUTED)
     pdf.set_font("DejaVu", "", 12)
-    pdf.multi_cell(width, 6, _("Cannot scan the code? Type this address into your browser:"),
-                   align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        width,
+        6,
+        _("Cannot scan the code? Type this address into your browser:"),
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(2.5)
     pdf.set_text_color(*INK)
     pdf.set_font("DejaVu", "B", url_size)
@@ -261,8 +279,10 @@ def poster_pdf(link: Link, url: str, *, language: str = "pl") -> bytes:
     pdf.set_y(footer_top + 3.5)
     pdf.set_text_color(*MUTED)
     pdf.set_font("DejaVu", "", 9)
-    for line in (_("Anonymous survey: we do not store IP addresses or any data about your device."),
-                 _("Thank you – your opinion helps us serve residents better.")):
+    for line in (
+        _("Anonymous survey: we do not store IP addresses or any data about your device."),
+        _("Thank you – your opinion helps us serve residents better."),
+    ):
         pdf.multi_cell(width, 4.6, line, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1.5)
     pdf.set_font("DejaVu", "", 8)
@@ -291,7 +311,10 @@ class LinkController(Controller):
         async with acquire(request.app.state.pool) as conn:
             link = await find_link(conn, code)
         return await submit_form(
-            request, link.survey_slug, action=f"/l/{link.code}", thanks=f"/l/{link.code}/thanks",
+            request,
+            link.survey_slug,
+            action=f"/l/{link.code}",
+            thanks=f"/l/{link.code}/thanks",
             attribution=Attribution(channel="qr", unit_id=link.unit_id, link_id=link.id),
         )
 
@@ -301,8 +324,7 @@ class LinkController(Controller):
             link = await find_link(conn, code)
             survey = await open_survey(conn, link.survey_slug)
         q = survey.version.questionnaire
-        return page(request, "public/thanks.html", languages=q.languages, survey=survey, q=q,
-                    again=f"/l/{link.code}")
+        return page(request, "public/thanks.html", languages=q.languages, survey=survey, q=q, again=f"/l/{link.code}")
 
     @get("/{code:str}/poster.pdf", name="link_poster")
     async def poster(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Response[bytes]:

@@ -147,12 +147,8 @@ def convert_field(f: Field, raw: str) -> tuple[list[str], str | None]:
     tokens = [t for t in _SPLIT.split(text.lower()) if t] if f.multiple else [text.lower()]
     if any(t not in f.codes for t in tokens):
         if f.multiple:
-            return [], _(
-                "Type codes from the list, separated by commas: %(codes)s.", codes=_codes_hint(f)
-            )
-        return [], _(
-            "Type one of the codes: %(codes)s, or leave the field empty.", codes=_codes_hint(f)
-        )
+            return [], _("Type codes from the list, separated by commas: %(codes)s.", codes=_codes_hint(f))
+        return [], _("Type one of the codes: %(codes)s, or leave the field empty.", codes=_codes_hint(f))
     values = sorted({f.codes[t] for t in tokens})
     if f.multiple and NOT_APPLICABLE in values and len(values) > 1:
         return [], _('"Not applicable" cannot be combined with other answers.')
@@ -202,9 +198,7 @@ class Entry:
 
 def _relaxed(q: Questionnaire) -> Questionnaire:
     """The questionnaire without ``required``: paper cannot force an answer."""
-    return msgspec.structs.replace(
-        q, items=[msgspec.structs.replace(i, required=False) for i in q.items]
-    )
+    return msgspec.structs.replace(q, items=[msgspec.structs.replace(i, required=False) for i in q.items])
 
 
 def convert_entry(
@@ -245,9 +239,7 @@ def convert_entry(
     return Entry(result.submission, {}, day, unit_id)
 
 
-async def store_entry(
-    conn: asyncpg.Connection[Any], survey: SurveyInfo, entry: Entry
-) -> tuple[int, bool]:
+async def store_entry(conn: asyncpg.Connection[Any], survey: SurveyInfo, entry: Entry) -> tuple[int, bool]:
     assert entry.submission is not None and entry.day is not None
     return await store_response(
         conn,
@@ -265,12 +257,8 @@ async def polish_today(conn: asyncpg.Connection[Any]) -> date:
     return await conn.fetchval("SELECT (now() AT TIME ZONE 'Europe/Warsaw')::date")
 
 
-async def organisation_units(
-    conn: asyncpg.Connection[Any], organisation_id: int
-) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT id, slug, name FROM unit WHERE organisation_id = $1 ORDER BY name", organisation_id
-    )
+async def organisation_units(conn: asyncpg.Connection[Any], organisation_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT id, slug, name FROM unit WHERE organisation_id = $1 ORDER BY name", organisation_id)
 
 
 # --- CSV import --------------------------------------------------------------------------------
@@ -352,15 +340,11 @@ async def import_csv(
     if not lines or not lines[0].strip():
         raise FileRefused(_("The file is empty or has no header row."))
     delimiter = _delimiter(lines[0])
-    report = ImportReport(
-        dry_run=dry_run, all_or_nothing=all_or_nothing, encoding=encoding, delimiter=delimiter
-    )
+    report = ImportReport(dry_run=dry_run, all_or_nothing=all_or_nothing, encoding=encoding, delimiter=delimiter)
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
-        raise FileRefused(
-            _("The file cannot be read as CSV: %(reason)s", reason=str(exc))
-        ) from None
+        raise FileRefused(_("The file cannot be read as CSV: %(reason)s", reason=str(exc))) from None
     header = [h.strip().lower() for h in records[0]]
     fields = paper_fields(survey.version.questionnaire, survey.service_types)
     known = {f.id for f in fields} | {DATE_FIELD, UNIT_FIELD}
@@ -378,9 +362,7 @@ async def import_csv(
         )
     duplicate = sorted({h for h in header if header.count(h) > 1})
     if duplicate:
-        raise FileRefused(
-            _("Columns appear more than once: %(columns)s.", columns=", ".join(duplicate))
-        )
+        raise FileRefused(_("Columns appear more than once: %(columns)s.", columns=", ".join(duplicate)))
     if len(records) - 1 > MAX_ROWS:
         raise FileRefused(
             ngettext(
@@ -413,14 +395,10 @@ async def import_csv(
             )
             continue
         raw = dict(zip(header, cells, strict=False))
-        entry = convert_entry(
-            survey, fields, raw, key=file_key(slug, digest, row_number), today=today, units=units
-        )
+        entry = convert_entry(survey, fields, raw, key=file_key(slug, digest, row_number), today=today, units=units)
         if entry.submission is None:
             report.refused_rows += 1
-            report.problems.extend(
-                RowProblem(row_number, column, reason) for column, reason in entry.errors.items()
-            )
+            report.problems.extend(RowProblem(row_number, column, reason) for column, reason in entry.errors.items())
             continue
         entries.append(entry)
     report.valid = len(entries)
@@ -493,9 +471,7 @@ class PaperController(Controller):
     path = "/paper"
     include_in_schema = False
 
-    async def _context(
-        self, conn: asyncpg.Connection[Any], slug: str
-    ) -> tuple[SurveyInfo, list[Field], Any, date]:
+    async def _context(self, conn: asyncpg.Connection[Any], slug: str) -> tuple[SurveyInfo, list[Field], Any, date]:
         survey = await open_survey(conn, slug, allow_closed=True)
         fields = paper_fields(survey.version.questionnaire, survey.service_types)
         units = await organisation_units(conn, survey.organisation_id)
@@ -516,9 +492,7 @@ class PaperController(Controller):
         status: int = 200,
     ) -> Template:
         order = [f.id for f in fields] + [DATE_FIELD, UNIT_FIELD]
-        focus = next(
-            (name for name in order if name in errors), fields[0].id if fields else DATE_FIELD
-        )
+        focus = next((name for name in order if name in errors), fields[0].id if fields else DATE_FIELD)
         return page(
             request,
             "paper/entry.html",
@@ -653,9 +627,7 @@ class PaperController(Controller):
                 except FileRefused as exc:
                     file_error = exc.message
         status = 422 if file_error or (report and report.nothing_stored_because_refused) else 200
-        return self._import_page(
-            request, survey, fields, report=report, file_error=file_error, status=status
-        )
+        return self._import_page(request, survey, fields, report=report, file_error=file_error, status=status)
 
     def _import_page(
         self,

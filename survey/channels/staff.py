@@ -134,9 +134,7 @@ async def create_wave(
     if row is None:
         raise NotFound("survey", survey_slug)
     if row["audience"] != "employee":
-        raise BadInput(
-            f"survey {survey_slug} asks residents; staff waves need an employee questionnaire"
-        )
+        raise BadInput(f"survey {survey_slug} asks residents; staff waves need an employee questionnaire")
     opens_on = opens_on or row["today"]
     if closes_on is not None and closes_on < opens_on:
         raise BadInput("the wave cannot close before it opens")
@@ -150,9 +148,7 @@ async def create_wave(
     )
 
 
-async def unit_of_wave(
-    conn: asyncpg.Connection[Any], wave: Wave, unit_slug: str
-) -> tuple[int, str]:
+async def unit_of_wave(conn: asyncpg.Connection[Any], wave: Wave, unit_slug: str) -> tuple[int, str]:
     row = await conn.fetchrow(
         "SELECT id, name FROM unit WHERE organisation_id = $1 AND slug = $2",
         wave.organisation_id,
@@ -217,9 +213,7 @@ CARD_W = (210.0 - 2 * MARGIN_X) / COLUMNS
 CARD_H = (297.0 - 2 * MARGIN_Y) / ROWS
 
 
-def codes_pdf(
-    codes: list[str], *, organisation: str, wave: str, unit: str | None, url: str
-) -> bytes:
+def codes_pdf(codes: list[str], *, organisation: str, wave: str, unit: str | None, url: str) -> bytes:
     """An A4 sheet (several if needed) of cards to cut along the dashed lines, one code per card."""
     from fpdf import FPDF
 
@@ -331,9 +325,7 @@ def _md(text: str) -> str:
     return text
 
 
-def _fitted_cell(
-    pdf: Any, x: float, y: float, width: float, height: float, text: str, style: str, size: float
-) -> None:
+def _fitted_cell(pdf: Any, x: float, y: float, width: float, height: float, text: str, style: str, size: float) -> None:
     """One line of text, in smaller type (down to 7.5 pt) if needed, cut with … as a last resort."""
     while size > 7.5 and (pdf.set_font("Sans", style, size) or pdf.get_string_width(text) > width):
         size -= 0.5
@@ -547,9 +539,7 @@ class StaffCodeController(Controller):
             wave = state.wave
             _check_wave_dates(wave, await conn.fetchval("SELECT " + TODAY))
             survey = await open_survey(conn, wave.survey_slug)
-            result = validate_form(
-                survey.version.questionnaire, answers, service_types=list(survey.service_types)
-            )
+            result = validate_form(survey.version.questionnaire, answers, service_types=list(survey.service_types))
             if result.submission is None:
                 if state.used:
                     return await _refuse(request, conn, state, typed)
@@ -656,7 +646,5 @@ class StaffRateController(Controller):
         async with acquire(request.app.state.pool) as conn:
             wave = await get_wave(conn, wave_id)
             rates = await response_rate(conn, wave_id)
-        total = UnitRate(
-            unit=None, issued=sum(r.issued for r in rates), used=sum(r.used for r in rates)
-        )
+        total = UnitRate(unit=None, issued=sum(r.issued for r in rates), used=sum(r.used for r in rates))
         return page(request, "staff/rate.html", wave=wave, rates=rates, total=total)

@@ -15,12 +15,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from survey.collection.abuse import HONEYPOT, STAMP
 from survey.errors import BadInput
 from survey.i18n import gettext as _
 from survey.i18n import ngettext
 from survey.questionnaires.model import NOT_APPLICABLE, Item, Questionnaire
 
-CONTROL_FIELDS = frozenset({"idempotency_key", "_csrf_token", "lang"})
+CONTROL_FIELDS = frozenset({"idempotency_key", "_csrf_token", "lang", HONEYPOT, STAMP})
 """Form fields that are not answers."""
 
 
@@ -116,6 +117,4 @@ def validate_form(
             submission.service_type_id = codes[0]
         else:
             submission.values[item.id] = codes
-    return FormResult(
-        submission=None if errors else submission, errors=errors, values=values, idempotency_key=key
-    )
+    return FormResult(submission=None if errors else submission, errors=errors, values=values, idempotency_key=key)

@@ -19,6 +19,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from survey import i18n
+from survey.collection.abuse import check_human, form_stamp, limit
 from survey.collection.form import FormResult, validate_form
 from survey.collection.store import SurveyInfo, device_class, open_survey, store_response
 from survey.db.pool import acquire
@@ -26,6 +27,9 @@ from survey.errors import BadInput
 from survey.web import is_htmx, page
 
 MAX_FORM_BYTES = 64 * 1024
+PUBLIC_CHANNELS = frozenset({"web", "qr"})
+"""Open channels, where bots are checked for; kiosks, staff codes and paper are authenticated."""
+LINK_LIMIT_PER_MINUTE = 120
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ def render_form(
         errors=result.errors if result else {},
         values=result.values if result else {},
         idempotency_key=str(result.idempotency_key if result else uuid.uuid4()),
+        form_started=form_stamp(request.app.state.settings.secret_key),
         **context,
     )
 
@@ -91,8 +96,16 @@ async def submit_form(
 ) -> Response[Any]:
     """Validate and store one answer; 303 (or HX-Redirect) to ``thanks``, or 422 with every error."""
     fields = fields if fields is not None else await read_form(request)
+    settings = request.app.state.settings
+    if attribution.channel in PUBLIC_CHANNELS:
+        check_human(fields, settings.secret_key, settings.min_form_seconds)
     async with acquire(request.app.state.pool) as conn:
         survey = await open_survey(conn, slug)
+        if attribution.channel in PUBLIC_CHANNELS:
+            if settings.survey_rate_limit:
+                await limit(conn, f"survey:{survey.id}", settings.survey_rate_limit, 60)
+            if attribution.link_id is not None:
+                await limit(conn, f"link:{attribution.link_id}", LINK_LIMIT_PER_MINUTE, 60)
         result = validate_form(survey.version.questionnaire, fields, service_types=list(survey.service_types))
         if result.submission is None:
             return render_form(  # type: ignore[return-value]
@@ -135,6 +148,10 @@ class PublicFormController(Controller):
         async with acquire(request.app.state.pool) as conn:
             survey = await open_survey(conn, slug)
         return page(
-            request, "public/thanks.html", languages=survey.version.questionnaire.languages, survey=survey,
-            q=survey.version.questionnaire, again=f"/s/{slug}",
+            request,
+            "public/thanks.html",
+            languages=survey.version.questionnaire.languages,
+            survey=survey,
+            q=survey.version.questionnaire,
+            again=f"/s/{slug}",
         )

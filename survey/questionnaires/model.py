@@ -123,9 +123,7 @@ def _check_text(problems: list[Problem], where: str, text: Text | None, language
             problems.append(Problem(where, f"text in language '{lang}', which is not in `languages`"))
 
 
-def _check_item(
-    problems: list[Problem], q: Questionnaire, item: Item, where: str, seen: set[str]
-) -> None:
+def _check_item(problems: list[Problem], q: Questionnaire, item: Item, where: str, seen: set[str]) -> None:
     langs = q.languages
     if not _ID.match(item.id):
         problems.append(Problem(where, "`id` must be lower-case letters, digits and _ (starting with a letter)"))

@@ -37,18 +37,20 @@ async def _insert_items(conn: asyncpg.Connection[Any], version_id: int, q: Quest
     rows = []
     for position, item in enumerate(q.items, start=1):
         scale = q.scale_of(item)
-        rows.append((
-            version_id,
-            position,
-            item.id,
-            item.type,
-            scale.min if scale else None,
-            scale.max if scale else None,
-            scale.top if scale else [],
-            scale.bottom if scale else [],
-            NOT_APPLICABLE if item.not_applicable else None,
-            item.required,
-        ))
+        rows.append(
+            (
+                version_id,
+                position,
+                item.id,
+                item.type,
+                scale.min if scale else None,
+                scale.max if scale else None,
+                scale.top if scale else [],
+                scale.bottom if scale else [],
+                NOT_APPLICABLE if item.not_applicable else None,
+                item.required,
+            )
+        )
     await conn.executemany(
         """INSERT INTO item (questionnaire_version_id, position, code, kind, scale_min, scale_max,
                              top_codes, bottom_codes, not_applicable_code, required)
@@ -126,9 +128,7 @@ async def load_version(conn: asyncpg.Connection[Any], version_id: int) -> Stored
     )
     if row is None:
         raise NotFound("questionnaire_version", version_id)
-    items = await conn.fetch(
-        "SELECT code, id FROM item WHERE questionnaire_version_id = $1", version_id
-    )
+    items = await conn.fetch("SELECT code, id FROM item WHERE questionnaire_version_id = $1", version_id)
     return StoredVersion(
         questionnaire_id=row["questionnaire_id"],
         version_id=row["id"],

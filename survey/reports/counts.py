@@ -63,9 +63,7 @@ class CountRow:
     n: int
 
 
-async def item_counts(
-    conn: asyncpg.Connection[Any], survey_id: int, *, since: date, until: date
-) -> list[CountRow]:
+async def item_counts(conn: asyncpg.Connection[Any], survey_id: int, *, since: date, until: date) -> list[CountRow]:
     """Counts per item code × unit × month × value (flagged responses left out).
 
     Items are matched across questionnaire versions by their code, so a trend
@@ -84,24 +82,24 @@ async def item_counts(
 
 
 async def response_totals(
-    conn: asyncpg.Connection[Any], survey_id: int, *, since: date, until: date
+    conn: asyncpg.Connection[Any], survey_id: int, *, since: date, until: date, flagged: bool = False
 ) -> dict[tuple[int | None, date], int]:
+    """Responses per (unit, month); ``flagged=True`` counts the flagged ones instead."""
     rows = await conn.fetch(
         """SELECT unit_id, month, sum(n)::bigint AS n FROM response_count
-           WHERE survey_id = $1 AND NOT flagged AND month >= $2 AND month <= $3
+           WHERE survey_id = $1 AND flagged = $4 AND month >= $2 AND month <= $3
            GROUP BY unit_id, month""",
         survey_id,
         since,
         until,
+        flagged,
     )
     return {(r["unit_id"], r["month"]): r["n"] for r in rows}
 
 
 def pivot(rows: list[CountRow]) -> dict[str, dict[tuple[int | None, date], dict[int, int]]]:
     """item code → (unit, month) → value → n."""
-    table: dict[str, dict[tuple[int | None, date], dict[int, int]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
+    table: dict[str, dict[tuple[int | None, date], dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     for row in rows:
         cell = table[row.item_code][(row.unit_id, row.month)]
         cell[row.value] = cell.get(row.value, 0) + row.n

@@ -69,6 +69,7 @@ class ResultsController(Controller):
             since, until = _month_back(today, months), today
             rows = await item_counts(conn, survey.id, since=since, until=until)
             totals = await response_totals(conn, survey.id, since=since, until=until)
+            flagged = await response_totals(conn, survey.id, since=since, until=until, flagged=True)
             units = {
                 r["id"]: r["name"]
                 for r in await conn.fetch(
@@ -104,12 +105,11 @@ class ResultsController(Controller):
             for cell, counts in cells.items():
                 matrix[cell] = None if cell in hidden else summarize(counts, scale, min_group)
             for month in month_list:
-                month_totals[month] = summarize(
-                    merge(c for (u, m), c in cells.items() if m == month), scale, min_group
-                )
+                month_totals[month] = summarize(merge(c for (u, m), c in cells.items() if m == month), scale, min_group)
             present = {u for (u, _m) in cells}
             unit_rows = sorted(present, key=lambda u: (u is None, units.get(u, "") if u else ""))
         total_responses = sum(n for (u, _m), n in totals.items() if unit is None or u == unit)
+        flagged_responses = sum(n for (u, _m), n in flagged.items() if unit is None or u == unit)
         return page(
             request,
             "reports/survey.html",
@@ -129,5 +129,6 @@ class ResultsController(Controller):
             matrix=matrix,
             month_totals=month_totals,
             total_responses=total_responses,
+            flagged_responses=flagged_responses,
             min_group=min_group,
         )

@@ -273,9 +273,7 @@ def test_no_hidden_cell_can_be_recovered(cells: list[tuple[object, ...]], k: int
 
 @settings(max_examples=50, deadline=None)
 @given(respondent_tables(), st.data())
-def test_decisions_do_not_depend_on_input_order(
-    cells: list[tuple[object, ...]], data: st.DataObject
-) -> None:
+def test_decisions_do_not_depend_on_input_order(cells: list[tuple[object, ...]], data: st.DataObject) -> None:
     shuffled = data.draw(st.permutations(cells))
     first = {(c.path, c.band): c.reason for c in suppress(cells).cells}  # type: ignore[arg-type]
     second = {(c.path, c.band): c.reason for c in suppress(shuffled).cells}  # type: ignore[arg-type]

@@ -80,9 +80,7 @@ def test_mann_whitney_tie_correction_matches_r() -> None:
         ([1, 2, 1e9, 4], [3, 6, 7, 8, 1e9, 3, 2, 1, 4, 4, 5], 17.5, 0.5988856695752),
     ],
 )
-def test_mann_whitney_with_ties_matches_r(
-    x: list[float], y: list[float], u: float, p: float
-) -> None:
+def test_mann_whitney_with_ties_matches_r(x: list[float], y: list[float], u: float, p: float) -> None:
     result = mann_whitney(x, y)
     assert result.u == pytest.approx(u)
     assert result.test.p_value == pytest.approx(p, abs=1e-12)
@@ -91,14 +89,10 @@ def test_mann_whitney_with_ties_matches_r(
 def test_mann_whitney_frequency_table_is_exact_and_scales() -> None:
     # Five-point ratings of two wydziały as counts per code (rows = codes 1..5).
     table = np.array([[3, 8], [5, 10], [12, 15], [30, 20], [20, 7]])
-    rows = table_from_groups(
-        [np.repeat(np.arange(1, 6), table[:, 0]), np.repeat(np.arange(1, 6), table[:, 1])]
-    )[1]
+    rows = table_from_groups([np.repeat(np.arange(1, 6), table[:, 0]), np.repeat(np.arange(1, 6), table[:, 1])])[1]
     assert np.array_equal(rows, table)
     by_table = mann_whitney_table(table)
-    by_rows = mann_whitney(
-        np.repeat(np.arange(1, 6), table[:, 0]), np.repeat(np.arange(1, 6), table[:, 1])
-    )
+    by_rows = mann_whitney(np.repeat(np.arange(1, 6), table[:, 0]), np.repeat(np.arange(1, 6), table[:, 1]))
     assert by_table == by_rows
     reference = stats.mannwhitneyu(
         np.repeat(np.arange(1, 6), table[:, 0]),
@@ -232,9 +226,7 @@ def test_two_proportions_test_and_cohen_h() -> None:
     z = 0.2 / math.sqrt(pooled * (1 - pooled) * (1 / 70 + 1 / 80))
     assert result.test.statistic == pytest.approx(z)
     # Cohen (1988): h = 2 asin(sqrt(p1)) - 2 asin(sqrt(p2))
-    assert result.cohen_h == pytest.approx(
-        2 * math.asin(math.sqrt(0.8)) - 2 * math.asin(math.sqrt(0.6))
-    )
+    assert result.cohen_h == pytest.approx(2 * math.asin(math.sqrt(0.8)) - 2 * math.asin(math.sqrt(0.6)))
     assert cohen_h(0.5, 0.5) == 0
     with pytest.raises(ValueError):
         two_proportions(5, 4, 1, 2)
@@ -284,9 +276,9 @@ def test_adjust_pvalues_agrees_with_statsmodels(p: list[float]) -> None:
 
 # --- property tests: counts agree with rows ------------------------------------------------
 
-two_group_tables = hnp.arrays(
-    np.int64, st.tuples(st.integers(1, 6), st.just(2)), elements=st.integers(0, 15)
-).filter(lambda t: t[:, 0].sum() > 0 and t[:, 1].sum() > 0)
+two_group_tables = hnp.arrays(np.int64, st.tuples(st.integers(1, 6), st.just(2)), elements=st.integers(0, 15)).filter(
+    lambda t: t[:, 0].sum() > 0 and t[:, 1].sum() > 0
+)
 
 
 def _rows(table: np.ndarray, column: int) -> np.ndarray:
@@ -342,11 +334,7 @@ def test_kruskal_and_dunn_counts_agree_with_rows(table: np.ndarray) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(
-    hnp.arrays(
-        np.int64, st.tuples(st.integers(2, 5), st.integers(2, 5)), elements=st.integers(1, 40)
-    )
-)
+@given(hnp.arrays(np.int64, st.tuples(st.integers(2, 5), st.integers(2, 5)), elements=st.integers(1, 40)))
 def test_chi_square_agrees_with_scipy(table: np.ndarray) -> None:
     ours = chi_square_independence(table, method="chi-square")
     reference = stats.chi2_contingency(table)

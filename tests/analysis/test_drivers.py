@@ -122,9 +122,7 @@ def test_relative_weights_match_rwa_mtcars() -> None:
     # rwa_multiregress(mtcars, "mpg", c("cyl", "disp", "hp", "wt")):
     #   cyl 0.2096904 24.70914 -, disp 0.1883043 22.18908 -,
     #   hp 0.1799590 21.20570 -, wt 0.2706812 31.89607 -
-    result = relative_weights(
-        np.column_stack([CYL, DISP, HP, WT]), MPG, ["cyl", "disp", "hp", "wt"]
-    )
+    result = relative_weights(np.column_stack([CYL, DISP, HP, WT]), MPG, ["cyl", "disp", "hp", "wt"])
     got = result.by_name()
     expected = {
         "cyl": (0.2096904, 24.70914),
@@ -214,9 +212,7 @@ def _correlated_data(seed: int, rows: int, cols: int) -> tuple[np.ndarray, np.nd
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10_000), st.integers(2, 6), st.data())
-def test_weights_sum_to_r_squared_and_ignore_row_order(
-    seed: int, cols: int, data: st.DataObject
-) -> None:
+def test_weights_sum_to_r_squared_and_ignore_row_order(seed: int, cols: int, data: st.DataObject) -> None:
     x, y = _correlated_data(seed, 40, cols)
     design = np.column_stack([np.ones(len(y)), x])
     beta, *_ = np.linalg.lstsq(design, y, rcond=None)
@@ -308,9 +304,7 @@ def test_ordinal_logit_declared_but_empty_level_is_noted() -> None:
     # the cut-points refer to the levels that occur.
     outcome, x = _ucla()
     codes = {"unlikely": 2, "somewhat likely": 3, "very likely": 4}
-    result = ordinal_logit(
-        [codes[o] for o in outcome], x, [1, 2, 3, 4, 5], ["pared", "public", "gpa"]
-    )
+    result = ordinal_logit([codes[o] for o in outcome], x, [1, 2, 3, 4, 5], ["pared", "public", "gpa"])
     assert result.levels == ("2", "3", "4")
     assert [n.code for n in result.notes] == ["empty_levels"]
     assert result.odds_ratios[0].coefficient == pytest.approx(POLR_COEF[0], abs=2.5e-4)

@@ -107,9 +107,7 @@ def test_nps_difference_standard_error() -> None:
     diff = nps_difference(a, b, method="wald")
     assert diff.difference.value == pytest.approx(100 * 50 / 150)
     assert diff.test.statistic == pytest.approx((50 / 150) / se)
-    assert diff.test.p_value == pytest.approx(
-        2 * (1 - 0.5 * (1 + math.erf(diff.test.statistic / math.sqrt(2))))
-    )
+    assert diff.test.p_value == pytest.approx(2 * (1 - 0.5 * (1 + math.erf(diff.test.statistic / math.sqrt(2)))))
     assert diff.difference.interval is not None
     assert diff.difference.interval.lower == pytest.approx(100 * (50 / 150 - Z975 * se))
     # adjusted form: both groups get 3/4 promoters, 3/4 detractors, n + 3
@@ -246,17 +244,13 @@ def test_acsi_from_respondents() -> None:
 
 # The aggregate and respondent-level forms coincide on complete data, because
 # the mean of weighted sums is the weighted sum of means.
-complete_ratings = hnp.arrays(
-    np.float64, st.tuples(st.integers(2, 25), st.integers(2, 5)), elements=st.integers(1, 5)
-)
+complete_ratings = hnp.arrays(np.float64, st.tuples(st.integers(2, 25), st.integers(2, 5)), elements=st.integers(1, 5))
 
 
 @settings(max_examples=60, deadline=None)
 @given(complete_ratings, st.data())
 def test_csi_forms_agree_on_complete_data(ratings: np.ndarray, data: st.DataObject) -> None:
-    importance = data.draw(
-        st.lists(st.floats(0.1, 5.0), min_size=ratings.shape[1], max_size=ratings.shape[1])
-    )
+    importance = data.draw(st.lists(st.floats(0.1, 5.0), min_size=ratings.shape[1], max_size=ratings.shape[1]))
     scale = Scale.likert(5)
     by_rows = csi_from_respondents(ratings, importance, scale)
     by_means = csi_from_means(ratings.mean(axis=0), importance, scale)
@@ -267,9 +261,7 @@ def test_csi_forms_agree_on_complete_data(ratings: np.ndarray, data: st.DataObje
     assert by_rows.index.value <= by_rows.index.interval.upper + 1e-9
     # respondent order does not matter
     shuffled = ratings[np.random.default_rng(0).permutation(ratings.shape[0])]
-    assert csi_from_respondents(shuffled, importance, scale).index.value == pytest.approx(
-        by_rows.index.value
-    )
+    assert csi_from_respondents(shuffled, importance, scale).index.value == pytest.approx(by_rows.index.value)
 
 
 # --- smiley index ------------------------------------------------------------

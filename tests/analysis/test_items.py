@@ -136,9 +136,7 @@ def test_zero_to_100_transform() -> None:
     assert five.to_0_100(1) == 0 and five.to_0_100(5) == 100 and five.to_0_100(3.5) == 62.5
     assert Scale.zero_to_ten().to_0_100(7) == pytest.approx(70.0)
     # smiley happy index weights 0/33.3/66.7/100 on four faces
-    assert [Scale.smiley(4).to_0_100(c) for c in (1, 2, 3, 4)] == pytest.approx(
-        [0, 100 / 3, 200 / 3, 100]
-    )
+    assert [Scale.smiley(4).to_0_100(c) for c in (1, 2, 3, 4)] == pytest.approx([0, 100 / 3, 200 / 3, 100])
 
 
 def test_not_applicable_excluded_from_every_denominator() -> None:
@@ -189,15 +187,13 @@ def test_zero_to_ten_net_equals_nps() -> None:
 
 # --- property tests -------------------------------------------------------
 
-five_point_counts = st.dictionaries(
-    st.sampled_from([1, 2, 3, 4, 5, 9]), st.integers(0, 40), min_size=1
-).filter(lambda d: sum(v for k, v in d.items() if k != 9) >= 2)
+five_point_counts = st.dictionaries(st.sampled_from([1, 2, 3, 4, 5, 9]), st.integers(0, 40), min_size=1).filter(
+    lambda d: sum(v for k, v in d.items() if k != 9) >= 2
+)
 
 
 def _expand(counts: dict[int, int], drop: int = 9) -> np.ndarray:
-    return np.repeat(
-        [k for k in counts if k != drop], [counts[k] for k in counts if k != drop]
-    ).astype(float)
+    return np.repeat([k for k in counts if k != drop], [counts[k] for k in counts if k != drop]).astype(float)
 
 
 @settings(max_examples=80, deadline=None)
@@ -240,9 +236,7 @@ def test_order_of_table_does_not_matter(counts: dict[int, int], rnd: object) -> 
     rnd.shuffle(items)  # type: ignore[attr-defined]
     shuffled = dict(items)
     scale = Scale.likert(5)
-    assert summarize_item(shuffled, scale, not_applicable=[9]) == summarize_item(
-        counts, scale, not_applicable=[9]
-    )
+    assert summarize_item(shuffled, scale, not_applicable=[9]) == summarize_item(counts, scale, not_applicable=[9])
 
 
 @settings(max_examples=60, deadline=None)

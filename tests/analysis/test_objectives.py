@@ -135,9 +135,7 @@ def test_verdicts_are_monotone_and_mirror_symmetric(
     assert ORDER[first] <= ORDER[second]
     # "x ≥ T" on an estimate is "−x ≤ −T" on the mirrored estimate.
     mirrored = Estimate(-value, Interval(-(value + above), -(value - below)), 100, "mean")
-    assert (
-        evaluate_objective(mirrored, -t1, "at_most").code == evaluate_objective(estimate, t1).code
-    )
+    assert evaluate_objective(mirrored, -t1, "at_most").code == evaluate_objective(estimate, t1).code
     # The interval rule never contradicts the point-estimate rule.
     interval_code = evaluate_objective(estimate, t1).code
     point_code = evaluate_objective(estimate, t1, rule="point_estimate").code

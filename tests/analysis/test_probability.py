@@ -96,9 +96,5 @@ def test_summary_equals_separate_statistics(
     assert summary.score_0_100 == rescale_0_100(clip_to_scale(mean, scale), scale)
     assert summary.median == median_score(counts, not_applicable=na)
     for estimate, box in ((summary.t2b, top_box), (summary.b2b, bottom_box)):
-        assert estimate == box(
-            counts, scale, not_applicable=na, method=method, level=level, population=population
-        )
-    assert summary.net == net_score(
-        counts, scale, not_applicable=na, level=level, population=population
-    )
+        assert estimate == box(counts, scale, not_applicable=na, method=method, level=level, population=population)
+    assert summary.net == net_score(counts, scale, not_applicable=na, level=level, population=population)

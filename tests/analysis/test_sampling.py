@@ -142,9 +142,7 @@ def test_kish_equals_one_plus_squared_cv(weights: list[float]) -> None:
     [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611),
      (1, 29, 0.0061, 0.1718)],
 )  # fmt: skip
-def test_weighted_proportion_equal_weights_is_wilson(
-    x: int, n: int, lower: float, upper: float
-) -> None:
+def test_weighted_proportion_equal_weights_is_wilson(x: int, n: int, lower: float, upper: float) -> None:
     # Newcombe (1998) Table I, method 3 (Wilson score, no continuity correction).
     estimate = weighted_proportion([1] * x + [0] * (n - x), np.ones(n))
     assert estimate.interval is not None

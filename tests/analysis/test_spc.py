@@ -159,9 +159,7 @@ def test_baseline_sets_limits_from_leading_points_only() -> None:
         ([1, math.nan], [10, 10], "finite"),
     ],
 )
-def test_p_chart_rejects_bad_input(
-    defectives: list[float], sizes: list[float], message: str
-) -> None:
+def test_p_chart_rejects_bad_input(defectives: list[float], sizes: list[float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         p_chart(defectives, sizes)
 
@@ -334,16 +332,12 @@ def test_rule_two_of_three_beyond_two_sigma() -> None:
     # Opposite sides do not combine.
     assert _rules([0, 2.5, 0.5, -2.2, 0], ("two_of_three_beyond_2sigma",)) == []
     # Two in a row at the start already make two of three.
-    assert _rules([-2.1, -2.4, 0], ("two_of_three_beyond_2sigma",)) == [
-        (1, "two_of_three_beyond_2sigma", "below")
-    ]
+    assert _rules([-2.1, -2.4, 0], ("two_of_three_beyond_2sigma",)) == [(1, "two_of_three_beyond_2sigma", "below")]
 
 
 def test_rule_four_of_five_beyond_one_sigma() -> None:
     values = [0, 1.5, 1.2, 0.3, 1.1, 1.8, 0]
-    assert _rules(values, ("four_of_five_beyond_1sigma",)) == [
-        (5, "four_of_five_beyond_1sigma", "above")
-    ]
+    assert _rules(values, ("four_of_five_beyond_1sigma",)) == [(5, "four_of_five_beyond_1sigma", "above")]
     assert _rules([0, 1.5, 1.2, 0.3, 1.1, 0.2, 0], ("four_of_five_beyond_1sigma",)) == []
 
 
@@ -378,9 +372,7 @@ def test_default_rules_are_limits_and_runs() -> None:
     ),
     st.data(),
 )
-def test_p_chart_does_not_depend_on_period_order(
-    rows: list[tuple[int, int]], data: st.DataObject
-) -> None:
+def test_p_chart_does_not_depend_on_period_order(rows: list[tuple[int, int]], data: st.DataObject) -> None:
     order = data.draw(st.permutations(range(len(rows))))
     d = [r[0] for r in rows]
     n = [r[1] for r in rows]

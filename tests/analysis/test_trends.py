@@ -422,9 +422,7 @@ def test_change_in_mean_matches_r_welch_t_test() -> None:
     assert change.difference.interval is not None
     assert change.difference.interval.lower == pytest.approx(-3.3654832, abs=1e-7)
     assert change.difference.interval.upper == pytest.approx(0.2054832, abs=1e-7)
-    assert change.previous.value == pytest.approx(2.33) and change.current.value == pytest.approx(
-        0.75
-    )
+    assert change.previous.value == pytest.approx(2.33) and change.current.value == pytest.approx(0.75)
     with pytest.raises(ValueError, match="two substantive answers"):
         change_in_mean({4: 1}, {4: 5, 5: 2})
 
@@ -436,9 +434,7 @@ def test_change_in_proportion_is_current_minus_previous() -> None:
     assert change.difference.interval is not None
     assert change.difference.interval.lower == pytest.approx(0.019, abs=5e-4)
     assert change.difference.interval.upper == pytest.approx(0.340, abs=5e-4)
-    assert change.previous.value == pytest.approx(1 / 34) and change.current.value == pytest.approx(
-        7 / 34
-    )
+    assert change.previous.value == pytest.approx(1 / 34) and change.current.value == pytest.approx(7 / 34)
     assert change.test.effect is not None and change.test.effect.value > 0  # Cohen's h
 
 

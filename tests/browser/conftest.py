@@ -35,13 +35,20 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(db_url: str, office: dict[str, Any], tmp_path: Path) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "SURVEY_DATA_DIR": str(tmp_path),
-           "SURVEY_SECRET_KEY": "browser-test-secret-key-0123456789"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "SURVEY_DATA_DIR": str(tmp_path),
+        "SURVEY_SECRET_KEY": "browser-test-secret-key-0123456789",
+        "SURVEY_MIN_FORM_SECONDS": "0",
+    }
     log_path = tmp_path / "server.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "survey.cli", "run", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -74,8 +81,14 @@ async def browser() -> AsyncIterator[Any]:
     async with async_playwright() as playwright:
         instance = await playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield instance
         await instance.close()
@@ -99,8 +112,7 @@ async def axe_violations(page: Any) -> list[dict[str, Any]]:
         {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]},
     )
     return [
-        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
+        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]
     ]
 
 

@@ -50,12 +50,17 @@ async def test_resident_answers_and_manager_sees_the_counts(live_server: str, pa
     assert (await page.locator("#ocena_ogolna-error").inner_text()).endswith("To pytanie jest obowiązkowe.")
     await assert_accessible(page)
 
-    await page.get_by_role("group", name="Ogólnie: jak ocenia Pan/Pani dzisiejszą obsługę?").get_by_label(
-        "bardzo dobrze").check()
-    await page.get_by_role("group", name="uprzejmość i życzliwość pracowników").get_by_label(
-        "dobrze", exact=True).check()
-    await page.get_by_role("group", name="W jakiej sprawie był(a) Pan/Pani w urzędzie?").get_by_label(
-        "Meldunek").check()
+    await (
+        page.get_by_role("group", name="Ogólnie: jak ocenia Pan/Pani dzisiejszą obsługę?")
+        .get_by_label("bardzo dobrze")
+        .check()
+    )
+    await (
+        page.get_by_role("group", name="uprzejmość i życzliwość pracowników").get_by_label("dobrze", exact=True).check()
+    )
+    await (
+        page.get_by_role("group", name="W jakiej sprawie był(a) Pan/Pani w urzędzie?").get_by_label("Meldunek").check()
+    )
     await page.get_by_label("Co możemy poprawić? (bez danych osobowych)").fill("Miła obsługa w okienku nr 3.")
     await page.get_by_role("button", name="Wyślij odpowiedzi").click()
     await page.wait_for_url("**/s/test-klient/thanks")

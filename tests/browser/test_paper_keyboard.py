@@ -39,9 +39,7 @@ async def test_keyboard_only_data_entry(
     await page.keyboard.type("Wydzia")  # a closed select picks the option by its first letters
     await page.keyboard.press("Shift+Tab")
     assert await focused(page) == "p-data"
-    await page.keyboard.type(
-        DAY.strftime("%d.%m.%Y")
-    )  # as written on the form; replaces today's date
+    await page.keyboard.type(DAY.strftime("%d.%m.%Y"))  # as written on the form; replaces today's date
     await page.keyboard.press("Tab")
     await page.keyboard.press("Tab")
     assert await focused(page) == "p-rodzaj_sprawy"
@@ -98,9 +96,7 @@ async def test_keyboard_only_data_entry(
     assert await focused(page) == "p-rodzaj_sprawy"
     error = await page.locator("#p-rodzaj_sprawy-error").inner_text()
     assert "Wpisz jeden z kodów: 1, 2, 3 albo zostaw pole puste." in error
-    assert "p-czas_oczekiwania-error" in (
-        await page.get_attribute("#p-czas_oczekiwania", "aria-describedby") or ""
-    )
+    assert "p-czas_oczekiwania-error" in (await page.get_attribute("#p-czas_oczekiwania", "aria-describedby") or "")
     assert await conn.fetchval("SELECT count(*) FROM response") == 1
     await assert_accessible(page)
 

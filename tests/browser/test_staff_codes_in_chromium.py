@@ -41,9 +41,7 @@ async def test_employee_uses_a_code_once(
     await page.locator("form#survey-form").wait_for()
     await assert_accessible(page)
     await (
-        page.get_by_role(
-            "group", name="Ogólnie: jak ocenia Pan/Pani swoją satysfakcję z pracy w urzędzie?"
-        )
+        page.get_by_role("group", name="Ogólnie: jak ocenia Pan/Pani swoją satysfakcję z pracy w urzędzie?")
         .get_by_label("dobrze", exact=True)
         .check()
     )

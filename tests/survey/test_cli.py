@@ -15,7 +15,10 @@ from survey.setup import LIBRARY_DIR
 def survey(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "survey.cli", *args],
-        env={**os.environ, "DATABASE_URL": db_url}, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DATABASE_URL": db_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -35,7 +38,10 @@ def test_import_export_round_trip(db_url: str, tmp_path: Path) -> None:
 
 def test_invalid_file_is_refused_with_every_problem(db_url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text('slug = "x"\naudience = "resident"\ntitle = { pl = "T" }\n[[items]]\nid = "A"\ntype = "rating"\ntext = { pl = "?" }\n')
+    bad.write_text(
+        'slug = "x"\naudience = "resident"\ntitle = { pl = "T" }\n'
+        '[[items]]\nid = "A"\ntype = "rating"\ntext = { pl = "?" }\n'
+    )
     result = survey(db_url, "questionnaire", "import", str(bad))
     assert result.returncode == 1
     assert "refused, 3 problem(s)" in result.stderr

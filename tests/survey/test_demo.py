@@ -21,12 +21,21 @@ async def test_demo_dataset_has_the_promised_shape(conn: asyncpg.Connection[Any]
     assert await conn.fetchval("SELECT count(*) FROM count_pending") == 0  # counts are current
 
     # weekdays only, office hours, hour-level timestamps, two years
-    weekdays = {r[0] for r in await conn.fetch(
-        "SELECT DISTINCT extract(isodow FROM submitted_hour AT TIME ZONE 'Europe/Warsaw') FROM response")}
+    weekdays = {
+        r[0]
+        for r in await conn.fetch(
+            "SELECT DISTINCT extract(isodow FROM submitted_hour AT TIME ZONE 'Europe/Warsaw') FROM response"
+        )
+    }
     assert weekdays <= {1, 2, 3, 4, 5}
-    span = await conn.fetchval("SELECT max(submitted_hour) - min(submitted_hour) FROM response WHERE channel <> 'staff'")
+    span = await conn.fetchval(
+        "SELECT max(submitted_hour) - min(submitted_hour) FROM response WHERE channel <> 'staff'"
+    )
     assert span.days > 700
-    assert await conn.fetchval("SELECT count(*) FROM response WHERE submitted_hour <> date_trunc('hour', submitted_hour)") == 0
+    assert (
+        await conn.fetchval("SELECT count(*) FROM response WHERE submitted_hour <> date_trunc('hour', submitted_hour)")
+        == 0
+    )
     channels = {r[0] for r in await conn.fetch("SELECT DISTINCT channel FROM response")}
     assert channels == {"web", "qr", "paper", "kiosk", "staff"}
 
@@ -46,6 +55,7 @@ async def test_demo_dataset_has_the_promised_shape(conn: asyncpg.Connection[Any]
     # "nie dotyczy" is frequent on the accessibility item, and counts match the raw answers
     na = await conn.fetchval(
         """SELECT sum(n) FROM answer_count c JOIN item i ON i.id = c.item_id
-           WHERE i.code = 'dostepnosc' AND c.value = -1""")
+           WHERE i.code = 'dostepnosc' AND c.value = -1"""
+    )
     assert na > 500
     assert await conn.fetchval("SELECT sum(n) FROM answer_count") == await conn.fetchval("SELECT count(*) FROM answer")

@@ -34,13 +34,14 @@ def require_tool(name: str, package: str) -> str:
     return path
 
 
-def cli(
-    db_url: str, *args: str, public_url: str = BASE, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
+def cli(db_url: str, *args: str, public_url: str = BASE, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "survey.cli", *args],
         env={**os.environ, "DATABASE_URL": db_url, "SURVEY_PUBLIC_URL": public_url},
-        cwd=cwd, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -52,8 +53,17 @@ def test_codes_are_short_and_free_of_look_alikes() -> None:
 
 
 def test_cli_creates_lists_and_refuses_links(db_url: str) -> None:
-    created = cli(db_url, "link", "add", "test-klient", "--unit", "podatki",
-                  "--location", "Stanowisko 3", public_url="https://ankieta.testowo.pl/")
+    created = cli(
+        db_url,
+        "link",
+        "add",
+        "test-klient",
+        "--unit",
+        "podatki",
+        "--location",
+        "Stanowisko 3",
+        public_url="https://ankieta.testowo.pl/",
+    )
     assert created.returncode == 0, created.stderr
     url = created.stdout.strip()
     assert re.fullmatch(f"https://ankieta.testowo.pl/l/[{ALPHABET}]{{8}}", url), url
@@ -89,8 +99,9 @@ async def test_links_belong_to_the_survey_office(conn: asyncpg.Connection[Any]) 
             await find_link(conn, bad)
 
 
-async def test_answer_through_a_link_is_attributed(client: Any, conn: asyncpg.Connection[Any],
-                                                   office: dict[str, Any]) -> None:
+async def test_answer_through_a_link_is_attributed(
+    client: Any, conn: asyncpg.Connection[Any], office: dict[str, Any]
+) -> None:
     link = await create_link(conn, "test-klient", unit_slug="podatki", location="Stanowisko 3")
     page = await client.get(f"/l/{link.code}")
     assert page.status_code == 200
@@ -101,8 +112,7 @@ async def test_answer_through_a_link_is_attributed(client: Any, conn: asyncpg.Co
     hidden = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
 
     answers = valid_answers(office["services"]["meldunek"])
-    response = await client.post(f"/l/{link.code}", data={**hidden, **answers},
-                                 follow_redirects=False)
+    response = await client.post(f"/l/{link.code}", data={**hidden, **answers}, follow_redirects=False)
     assert response.status_code == 303, response.text
     assert response.headers["location"] == f"/l/{link.code}/thanks"
     thanks = await client.get(f"/l/{link.code}/thanks")
@@ -111,8 +121,12 @@ async def test_answer_through_a_link_is_attributed(client: Any, conn: asyncpg.Co
     assert again["href"] == f"/l/{link.code}"
 
     row = await conn.fetchrow("SELECT channel, unit_id, link_id, service_type_id FROM response")
-    assert dict(row) == {"channel": "qr", "unit_id": office["units"]["podatki"], "link_id": link.id,
-                         "service_type_id": office["services"]["meldunek"]}
+    assert dict(row) == {
+        "channel": "qr",
+        "unit_id": office["units"]["podatki"],
+        "link_id": link.id,
+        "service_type_id": office["services"]["meldunek"],
+    }
 
 
 async def test_link_without_unit_falls_back_to_the_survey_unit(
@@ -121,17 +135,14 @@ async def test_link_without_unit_falls_back_to_the_survey_unit(
     link = await create_link(conn, "test-klient", location="Poczekalnia")
     page = BeautifulSoup((await client.get(f"/l/{link.code}")).text, "html.parser")
     hidden = {i["name"]: i["value"] for i in page.select("form#survey-form input[type=hidden]")}
-    response = await client.post(f"/l/{link.code}", data={**hidden, **valid_answers()},
-                                 headers={"HX-Request": "true"})
+    response = await client.post(f"/l/{link.code}", data={**hidden, **valid_answers()}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.headers["HX-Redirect"] == f"/l/{link.code}/thanks"
     row = await conn.fetchrow("SELECT channel, unit_id, link_id FROM response")
     assert dict(row) == {"channel": "qr", "unit_id": office["units"]["bok"], "link_id": link.id}
 
 
-async def test_invalid_answer_through_a_link_stays_on_the_link(
-    client: Any, conn: asyncpg.Connection[Any]
-) -> None:
+async def test_invalid_answer_through_a_link_stays_on_the_link(client: Any, conn: asyncpg.Connection[Any]) -> None:
     link = await create_link(conn, "test-klient")
     page = BeautifulSoup((await client.get(f"/l/{link.code}")).text, "html.parser")
     hidden = {i["name"]: i["value"] for i in page.select("form#survey-form input[type=hidden]")}
@@ -143,8 +154,9 @@ async def test_invalid_answer_through_a_link_stays_on_the_link(
     assert await conn.fetchval("SELECT count(*) FROM response") == 0
 
 
-@pytest.mark.parametrize("path", ["/l/NieMa2345", "/l/NieMa2345/thanks", "/l/NieMa2345/poster.pdf",
-                                  "/l/%C5%BC%C3%B3%C5%82w", "/l/x"])
+@pytest.mark.parametrize(
+    "path", ["/l/NieMa2345", "/l/NieMa2345/thanks", "/l/NieMa2345/poster.pdf", "/l/%C5%BC%C3%B3%C5%82w", "/l/x"]
+)
 async def test_unknown_code_is_a_polish_404(client: Any, path: str) -> None:
     response = await client.get(path)
     assert response.status_code == 404
@@ -167,8 +179,7 @@ async def test_link_to_a_closed_survey_is_gone(client: Any, conn: asyncpg.Connec
 
 def _pdf_text(pdf: Path) -> str:
     pdftotext = require_tool("pdftotext", "poppler-utils")
-    return subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
 
 
 def _pdf_info(pdf: Path) -> str:
@@ -182,15 +193,12 @@ def _decode_qr(pdf: Path) -> str:
     zbarimg = require_tool("zbarimg", "zbar-tools")
     png = pdf.with_suffix("")
     subprocess.run([pdftoppm, "-png", "-r", "72", "-singlefile", str(pdf), str(png)], check=True)
-    result = subprocess.run([zbarimg, "--quiet", "--raw", str(pdf.with_suffix(".png"))],
-                            capture_output=True, text=True)
+    result = subprocess.run([zbarimg, "--quiet", "--raw", str(pdf.with_suffix(".png"))], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
 
-async def test_poster_pdf_from_the_web(
-    client: Any, conn: asyncpg.Connection[Any], tmp_path: Path
-) -> None:
+async def test_poster_pdf_from_the_web(client: Any, conn: asyncpg.Connection[Any], tmp_path: Path) -> None:
     link = await create_link(conn, "test-klient", unit_slug="podatki", location="Stanowisko 3")
     response = await client.get(f"/l/{link.code}/poster.pdf")
     assert response.status_code == 200
@@ -202,8 +210,15 @@ async def test_poster_pdf_from_the_web(
     url = f"{BASE}/l/{link.code}"
 
     text = _pdf_text(pdf)
-    for line in ("Urząd Miasta Testowo", "Wydział Podatków", "Stanowisko 3", "Oceń naszą obsługę",
-                 "Zeskanuj kod telefonem", "Ankieta jest anonimowa.", url):
+    for line in (
+        "Urząd Miasta Testowo",
+        "Wydział Podatków",
+        "Stanowisko 3",
+        "Oceń naszą obsługę",
+        "Zeskanuj kod telefonem",
+        "Ankieta jest anonimowa.",
+        url,
+    ):
         assert line in text, text
     info = _pdf_info(pdf)
     assert "Title:           Oceń naszą obsługę – Urząd Miasta Testowo" in info
@@ -214,8 +229,17 @@ async def test_poster_pdf_from_the_web(
 
 
 def test_poster_from_the_cli(db_url: str, tmp_path: Path) -> None:
-    created = cli(db_url, "link", "add", "test-klient", "--unit", "bok",
-                  "--location", "Sala obsługi, parter", public_url="https://ankieta.testowo.pl")
+    created = cli(
+        db_url,
+        "link",
+        "add",
+        "test-klient",
+        "--unit",
+        "bok",
+        "--location",
+        "Sala obsługi, parter",
+        public_url="https://ankieta.testowo.pl",
+    )
     url = created.stdout.strip()
     code = url.rsplit("/", 1)[1]
     out = tmp_path / "plakat.pdf"

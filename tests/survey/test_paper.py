@@ -28,9 +28,7 @@ async def count(conn: asyncpg.Connection[Any], sql: str, *args: Any) -> int:
     return int(await conn.fetchval(sql, *args))
 
 
-async def open_screen(
-    client: Any, url: str = "/paper/test-klient"
-) -> tuple[BeautifulSoup, dict[str, str]]:
+async def open_screen(client: Any, url: str = "/paper/test-klient") -> tuple[BeautifulSoup, dict[str, str]]:
     response = await client.get(url)
     assert response.status_code == 200, response.text
     soup = BeautifulSoup(response.text, "html.parser")
@@ -107,9 +105,7 @@ async def test_screen_stores_a_paper_response_and_offers_the_next(
         "data": DAY.isoformat(),
         "komorka": "podatki",
     }
-    response = await client.post(
-        "/paper/test-klient", data={**hidden, **typed}, follow_redirects=False
-    )
+    response = await client.post("/paper/test-klient", data={**hidden, **typed}, follow_redirects=False)
     assert response.status_code == 303, response.text
     row = await conn.fetchrow("SELECT * FROM response")
     assert response.headers["location"] == (
@@ -130,10 +126,7 @@ async def test_screen_stores_a_paper_response_and_offers_the_next(
     assert await conn.fetchval("SELECT body FROM answer_text") == POLISH
 
     soup, fresh = await open_screen(client, response.headers["location"])
-    assert (
-        soup.select_one(".paper-saved[role=status]").get_text(strip=True)
-        == f"Zapisano ankietę nr {row['id']}."
-    )
+    assert soup.select_one(".paper-saved[role=status]").get_text(strip=True) == f"Zapisano ankietę nr {row['id']}."
     assert all(not i.get("value") for i in soup.select(".paper-fields input"))
     assert soup.select_one("input#p-czas_oczekiwania").get("autofocus") is None
     assert soup.select_one("input#p-rodzaj_sprawy").has_attr("autofocus")
@@ -142,9 +135,7 @@ async def test_screen_stores_a_paper_response_and_offers_the_next(
     assert fresh["idempotency_key"] != hidden["idempotency_key"]
 
 
-async def test_double_submit_of_one_screen_stores_once(
-    client: Any, conn: asyncpg.Connection[Any]
-) -> None:
+async def test_double_submit_of_one_screen_stores_once(client: Any, conn: asyncpg.Connection[Any]) -> None:
     _, hidden = await open_screen(client)
     data = {**hidden, "ocena_ogolna": "4"}
     first = await client.post("/paper/test-klient", data=data, follow_redirects=False)
@@ -154,21 +145,15 @@ async def test_double_submit_of_one_screen_stores_once(
     assert await count(conn, "SELECT count(*) FROM response") == 1
 
 
-async def test_paper_does_not_force_required_questions(
-    client: Any, conn: asyncpg.Connection[Any]
-) -> None:
+async def test_paper_does_not_force_required_questions(client: Any, conn: asyncpg.Connection[Any]) -> None:
     _, hidden = await open_screen(client)
-    response = await client.post(
-        "/paper/test-klient", data={**hidden, "uprzejmosc": "4"}, follow_redirects=False
-    )
+    response = await client.post("/paper/test-klient", data={**hidden, "uprzejmosc": "4"}, follow_redirects=False)
     assert response.status_code == 303  # the respondent skipped "ocena_ogolna" on paper
     assert await count(conn, "SELECT count(*) FROM answer") == 1
     assert await conn.fetchval("SELECT submitted_hour FROM response") == midnight(TODAY)
 
 
-async def test_errors_are_shown_in_polish_next_to_their_inputs(
-    client: Any, conn: asyncpg.Connection[Any]
-) -> None:
+async def test_errors_are_shown_in_polish_next_to_their_inputs(client: Any, conn: asyncpg.Connection[Any]) -> None:
     _, hidden = await open_screen(client)
     typed = {
         "czas_oczekiwania": "7",
@@ -196,35 +181,21 @@ async def test_errors_are_shown_in_polish_next_to_their_inputs(
     for error_id in errors:
         control = soup.select_one(f'[aria-describedby~="{error_id}"]')
         assert control is not None and control["aria-invalid"] == "true", error_id
-    assert soup.select_one("input#p-czas_oczekiwania").has_attr(
-        "autofocus"
-    )  # the first wrong field
+    assert soup.select_one("input#p-czas_oczekiwania").has_attr("autofocus")  # the first wrong field
     assert len(soup.select("[autofocus]")) == 1
-    assert (
-        soup.select_one(".error-summary h2").get_text(strip=True)
-        == "7 pól wymaga poprawienia; nic nie zapisano"
-    )
+    assert soup.select_one(".error-summary h2").get_text(strip=True) == "7 pól wymaga poprawienia; nic nie zapisano"
     assert soup.select_one("input#p-czestotliwosc")["value"] == "2"  # what was typed is kept
     assert soup.select_one("input[name=idempotency_key]")["value"] == hidden["idempotency_key"]
     assert await count(conn, "SELECT count(*) FROM response") == 0
 
 
-async def test_empty_and_malformed_submissions_are_refused(
-    client: Any, conn: asyncpg.Connection[Any]
-) -> None:
+async def test_empty_and_malformed_submissions_are_refused(client: Any, conn: asyncpg.Connection[Any]) -> None:
     _, hidden = await open_screen(client)
     empty = await client.post("/paper/test-klient", data=hidden)
-    assert (
-        empty.status_code == 422
-        and "Formularz jest pusty: wpisz co najmniej jedną odpowiedź." in empty.text
-    )
-    unknown = await client.post(
-        "/paper/test-klient", data={**hidden, "ocena_ogolna": "4", "hack": "1"}
-    )
+    assert empty.status_code == 422 and "Formularz jest pusty: wpisz co najmniej jedną odpowiedź." in empty.text
+    unknown = await client.post("/paper/test-klient", data={**hidden, "ocena_ogolna": "4", "hack": "1"})
     assert unknown.status_code == 400 and "Nie udało się odczytać" in unknown.text
-    bad_key = await client.post(
-        "/paper/test-klient", data={**hidden, "ocena_ogolna": "4", "idempotency_key": "x"}
-    )
+    bad_key = await client.post("/paper/test-klient", data={**hidden, "ocena_ogolna": "4", "idempotency_key": "x"})
     assert bad_key.status_code == 400
     assert (await client.get("/paper/nie-ma-takiej")).status_code == 404
     assert await count(conn, "SELECT count(*) FROM response") == 0
@@ -254,9 +225,7 @@ HEADER = [
 ]
 
 
-def csv_file(
-    rows: list[list[str]], *, delimiter: str = ";", encoding: str = "utf-8", bom: bool = False
-) -> bytes:
+def csv_file(rows: list[list[str]], *, delimiter: str = ";", encoding: str = "utf-8", bom: bool = False) -> bytes:
     text = "\r\n".join(delimiter.join(row) for row in [HEADER, *rows]) + "\r\n"
     return (b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding)
 
@@ -329,15 +298,10 @@ async def test_windows_1250_with_semicolons_and_reimport(conn: asyncpg.Connectio
         "Windows-1250",
         ";",
     )
-    assert (
-        await conn.fetchval("SELECT body FROM answer_text ORDER BY response_id LIMIT 1") == POLISH
-    )
+    assert await conn.fetchval("SELECT body FROM answer_text ORDER BY response_id LIMIT 1") == POLISH
     again = await import_csv(conn, "test-klient", data)
     assert (again.stored, again.already) == (0, 2)
-    assert (
-        report_lines(again)[-1]
-        == "Nic nowego nie zapisano: ten plik został już zaimportowany (2 ankiety)."
-    )
+    assert report_lines(again)[-1] == "Nic nowego nie zapisano: ten plik został już zaimportowany (2 ankiety)."
     assert await count(conn, "SELECT count(*) FROM response") == 2
 
 
@@ -393,14 +357,10 @@ def survey_cli(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 async def test_cli_import(db_url: str, conn: asyncpg.Connection[Any], tmp_path: Path) -> None:
     path = tmp_path / "ankiety.csv"
     path.write_bytes(csv_file(MIXED, encoding="cp1250"))
-    dry = await asyncio.to_thread(
-        survey_cli, db_url, "paper", "import", "test-klient", str(path), "--dry-run"
-    )
+    dry = await asyncio.to_thread(survey_cli, db_url, "paper", "import", "test-klient", str(path), "--dry-run")
     assert dry.returncode == 1 and "Tylko sprawdzenie: nic nie zapisano." in dry.stdout
     assert await count(conn, "SELECT count(*) FROM response") == 0
-    result = await asyncio.to_thread(
-        survey_cli, db_url, "paper", "import", "test-klient", str(path)
-    )
+    result = await asyncio.to_thread(survey_cli, db_url, "paper", "import", "test-klient", str(path))
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:3] == [
@@ -419,9 +379,7 @@ async def test_cli_import(db_url: str, conn: asyncpg.Connection[Any], tmp_path: 
     assert ok.returncode == 0 and ok.stdout.splitlines()[-1] == "Zapisano 1 ankietę."
     bad = tmp_path / "zle.csv"
     bad.write_text("pytanie1;pytanie2\n1;2\n", encoding="utf-8")
-    refused = await asyncio.to_thread(
-        survey_cli, db_url, "paper", "import", "test-klient", str(bad)
-    )
+    refused = await asyncio.to_thread(survey_cli, db_url, "paper", "import", "test-klient", str(bad))
     assert refused.returncode == 1 and "Nieznane kolumny: pytanie1, pytanie2." in refused.stderr
 
 
@@ -434,9 +392,7 @@ async def _upload_form(client: Any) -> str:
     return soup.select_one("input[name=_csrf_token]")["value"]
 
 
-async def test_upload_page_imports_and_reports_in_polish(
-    client: Any, conn: asyncpg.Connection[Any]
-) -> None:
+async def test_upload_page_imports_and_reports_in_polish(client: Any, conn: asyncpg.Connection[Any]) -> None:
     token = await _upload_form(client)
     data = csv_file(MIXED, encoding="cp1250")
     response = await client.post(

@@ -47,7 +47,9 @@ async def test_language_switch_renders_english(client: Any) -> None:
     assert soup.select_one('label[for="ocena_ogolna-5"]').get_text(strip=True) == "very good"
 
 
-async def test_valid_submission_is_stored_and_redirects(client: Any, conn: asyncpg.Connection[Any], office: dict[str, Any]) -> None:
+async def test_valid_submission_is_stored_and_redirects(
+    client: Any, conn: asyncpg.Connection[Any], office: dict[str, Any]
+) -> None:
     _, hidden = await open_form(client, "test-klient")
     data = {**hidden, **valid_answers(office["services"]["dowod"])}
     response = await client.post("/s/test-klient", data=data, follow_redirects=False)
@@ -60,16 +62,24 @@ async def test_valid_submission_is_stored_and_redirects(client: Any, conn: async
     assert row["unit_id"] == office["units"]["bok"]
     assert row["service_type_id"] == office["services"]["dowod"]
     assert row["submitted_hour"].minute == 0 and row["submitted_hour"].second == 0
-    answers = dict(await conn.fetch(
-        "SELECT i.code, a.value FROM answer a JOIN item i ON i.id = a.item_id"))
-    assert answers == {"czas_oczekiwania": 4, "uprzejmosc": 5, "kompetencje": 5, "zrozumialosc": -1,
-                       "ocena_ogolna": 5, "polecenie": 9, "wiek": 2}
+    answers = dict(await conn.fetch("SELECT i.code, a.value FROM answer a JOIN item i ON i.id = a.item_id"))
+    assert answers == {
+        "czas_oczekiwania": 4,
+        "uprzejmosc": 5,
+        "kompetencje": 5,
+        "zrozumialosc": -1,
+        "ocena_ogolna": 5,
+        "polecenie": 9,
+        "wiek": 2,
+    }
     assert await conn.fetchval("SELECT body FROM answer_text") == "Bardzo sprawna obsługa, dziękuję!"
 
 
 async def test_no_ip_or_user_agent_is_stored(conn: asyncpg.Connection[Any]) -> None:
-    columns = {r["column_name"] for r in await conn.fetch(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public'")}
+    columns = {
+        r["column_name"]
+        for r in await conn.fetch("SELECT column_name FROM information_schema.columns WHERE table_schema = 'public'")
+    }
     assert not {c for c in columns if "ip" in c.split("_") or "agent" in c or "address" in c}
 
 
@@ -142,8 +152,9 @@ async def test_malformed_input_is_refused_and_nothing_stored(
 
 async def test_wrong_content_type_and_oversized_body_are_refused(client: Any, conn: asyncpg.Connection[Any]) -> None:
     _, hidden = await open_form(client, "test-klient")
-    as_json = await client.post("/s/test-klient", json={**hidden, **valid_answers()},
-                                headers={"x-csrftoken": hidden["_csrf_token"]})
+    as_json = await client.post(
+        "/s/test-klient", json={**hidden, **valid_answers()}, headers={"x-csrftoken": hidden["_csrf_token"]}
+    )
     assert as_json.status_code == 400
     huge = await client.post("/s/test-klient", data={**hidden, **valid_answers(), "komentarz": "ą" * 70_000})
     assert huge.status_code == 413
@@ -168,9 +179,7 @@ async def test_unknown_and_closed_surveys(client: Any, conn: asyncpg.Connection[
     assert closed.status_code == 410 and "Ankieta zamknięta" in closed.text
 
 
-async def test_database_outage_answers_503_with_retry_after(
-    client: Any, server_url: str, db_url: str
-) -> None:
+async def test_database_outage_answers_503_with_retry_after(client: Any, server_url: str, db_url: str) -> None:
     _, hidden = await open_form(client, "test-klient")
     name = urlsplit(db_url).path.lstrip("/")
     admin = await asyncpg.connect(server_url)
@@ -187,8 +196,20 @@ async def test_database_outage_answers_503_with_retry_after(
 
 
 field_names = st.sampled_from(
-    ["ocena_ogolna", "uprzejmosc", "polecenie", "komentarz", "wiek", "rodzaj_sprawy", "idempotency_key",
-     "lang", "x", "", "ocena_ogolna[]", "__proto__"]
+    [
+        "ocena_ogolna",
+        "uprzejmosc",
+        "polecenie",
+        "komentarz",
+        "wiek",
+        "rodzaj_sprawy",
+        "idempotency_key",
+        "lang",
+        "x",
+        "",
+        "ocena_ogolna[]",
+        "__proto__",
+    ]
 )
 field_values = st.one_of(st.text(max_size=50), st.sampled_from(["-1", "0", "5", "11", "9" * 30, "1.5", "\x00", "NaN"]))
 
@@ -202,7 +223,9 @@ async def test_arbitrary_form_input_never_causes_a_server_error(
     before = await count(conn, "response")
     body = [("_csrf_token", hidden["_csrf_token"]), *fields]
     response = await client.post(
-        "/s/test-klient", content=urlencode(body), follow_redirects=False,
+        "/s/test-klient",
+        content=urlencode(body),
+        follow_redirects=False,
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code in (303, 400, 422), response.text[:500]

@@ -26,12 +26,32 @@ def test_library_questionnaires_are_valid_and_round_trip(path: Path) -> None:
 def test_resident_questionnaire_covers_the_core_dimensions() -> None:
     q = parse_questionnaire((LIBRARY_DIR / "klient-urzedu.toml").read_text(encoding="utf-8"))
     ids = [item.id for item in q.items]
-    for wanted in ("czas_oczekiwania", "uprzejmosc", "kompetencje", "zrozumialosc", "godziny_pracy",
-                   "dostepnosc", "warunki_lokalowe", "ocena_ogolna", "polecenie", "komentarz", "rodzaj_sprawy"):
+    for wanted in (
+        "czas_oczekiwania",
+        "uprzejmosc",
+        "kompetencje",
+        "zrozumialosc",
+        "godziny_pracy",
+        "dostepnosc",
+        "warunki_lokalowe",
+        "ocena_ogolna",
+        "polecenie",
+        "komentarz",
+        "rodzaj_sprawy",
+    ):
         assert wanted in ids
     employee = parse_questionnaire((LIBRARY_DIR / "pracownik.toml").read_text(encoding="utf-8"))
-    assert {"wynagrodzenie", "rozwoj", "przelozony", "atmosfera", "obciazenie", "warunki_pracy",
-            "komunikacja", "ocena_ogolna", "enps"} <= {item.id for item in employee.items}
+    assert {
+        "wynagrodzenie",
+        "rozwoj",
+        "przelozony",
+        "atmosfera",
+        "obciazenie",
+        "warunki_pracy",
+        "komunikacja",
+        "ocena_ogolna",
+        "enps",
+    } <= {item.id for item in employee.items}
     kiosk = parse_questionnaire((LIBRARY_DIR / "kiosk-buzka.toml").read_text(encoding="utf-8"))
     assert [item.type for item in kiosk.items] == ["smiley", "multiple_choice", "text"]
 
@@ -118,9 +138,13 @@ async def test_publish_freezes_and_changes_make_a_new_version(conn: asyncpg.Conn
 
 
 async def test_items_carry_scale_metadata_for_aggregation(conn: asyncpg.Connection[Any]) -> None:
-    rows = {r["code"]: r for r in await conn.fetch(
-        """SELECT i.* FROM item i JOIN questionnaire_version v ON v.id = i.questionnaire_version_id
-           JOIN questionnaire q ON q.id = v.questionnaire_id WHERE q.slug = 'klient-urzedu'""")}
+    rows = {
+        r["code"]: r
+        for r in await conn.fetch(
+            """SELECT i.* FROM item i JOIN questionnaire_version v ON v.id = i.questionnaire_version_id
+           JOIN questionnaire q ON q.id = v.questionnaire_id WHERE q.slug = 'klient-urzedu'"""
+        )
+    }
     assert (rows["uprzejmosc"]["scale_min"], rows["uprzejmosc"]["scale_max"]) == (1, 5)
     assert rows["uprzejmosc"]["top_codes"] == [4, 5] and rows["uprzejmosc"]["bottom_codes"] == [1, 2]
     assert rows["uprzejmosc"]["not_applicable_code"] == -1

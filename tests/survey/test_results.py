@@ -10,13 +10,14 @@ import pytest
 from bs4 import BeautifulSoup
 
 from survey.reports.summary import hidden_cells
-from tests.survey.helpers import open_form, valid_answers
+from tests.survey.helpers import open_form
 
 
 async def _answer(client: Any, overall: str, **extra: str) -> None:
     _, hidden = await open_form(client, "test-klient")
-    response = await client.post("/s/test-klient", data={**hidden, "ocena_ogolna": overall, **extra},
-                                 follow_redirects=False)
+    response = await client.post(
+        "/s/test-klient", data={**hidden, "ocena_ogolna": overall, **extra}, follow_redirects=False
+    )
     assert response.status_code == 303
 
 

@@ -43,16 +43,12 @@ ANSWERS = {"ocena_ogolna": "4", "atmosfera": "5", "enps": "8", "komentarz": "Wi�
 
 
 @pytest.fixture
-async def wave(
-    conn: asyncpg.Connection[Any], office: dict[str, Any], settings: Settings
-) -> dict[str, Any]:
+async def wave(conn: asyncpg.Connection[Any], office: dict[str, Any], settings: Settings) -> dict[str, Any]:
     await ensure_survey(conn, office["organisation"], "pracownik", "test-pracownik")
     opens_on = date.today() - timedelta(days=10)
     wave_id = await create_wave(conn, "test-pracownik", "Badanie 2026", opens_on=opens_on)
     bok = await generate_codes(conn, settings.secret_key, wave_id, office["units"]["bok"], 3)
-    podatki = await generate_codes(
-        conn, settings.secret_key, wave_id, office["units"]["podatki"], 2
-    )
+    podatki = await generate_codes(conn, settings.secret_key, wave_id, office["units"]["podatki"], 2)
     return {"id": wave_id, "bok": bok, "podatki": podatki, "opens_on": opens_on}
 
 
@@ -78,9 +74,7 @@ async def open_questionnaire(client: Any, code: str) -> dict[str, str]:
 
 
 async def answer(client: Any, hidden: dict[str, str], **answers: str) -> Any:
-    return await client.post(
-        "/k/answer", data={**hidden, **(answers or ANSWERS)}, follow_redirects=False
-    )
+    return await client.post("/k/answer", data={**hidden, **(answers or ANSWERS)}, follow_redirects=False)
 
 
 def test_codes_are_random_readable_and_normalised() -> None:
@@ -104,9 +98,7 @@ async def test_only_keyed_hashes_are_stored(
     assert hashes == {code_hash(settings.secret_key, c) for c in wave["bok"] + wave["podatki"]}
     assert all(len(h) == 32 for h in hashes)
     # the hash depends on the service's secret key: a copied table alone cannot be searched offline
-    assert code_hash("another-key", wave["bok"][0]) != code_hash(
-        settings.secret_key, wave["bok"][0]
-    )
+    assert code_hash("another-key", wave["bok"][0]) != code_hash(settings.secret_key, wave["bok"][0])
     dump = " ".join(str(dict(r)) for r in rows)
     for code in wave["bok"] + wave["podatki"]:
         assert code not in dump and code.encode() not in b"".join(hashes)
@@ -131,9 +123,7 @@ async def test_a_code_works_exactly_once(
         office["units"]["bok"],
     )
     assert await count(conn, "SELECT count(*) FROM staff_code WHERE used") == 1
-    answers = dict(
-        await conn.fetch("SELECT i.code, a.value FROM answer a JOIN item i ON i.id = a.item_id")
-    )
+    answers = dict(await conn.fetch("SELECT i.code, a.value FROM answer a JOIN item i ON i.id = a.item_id"))
     assert answers == {"ocena_ogolna": 4, "atmosfera": 5, "enps": 8}
 
     again = await enter_code(client, wave["bok"][0])
@@ -187,9 +177,7 @@ async def test_double_submit_stores_one_response_and_uses_one_code(
     assert await count(conn, "SELECT count(*) FROM staff_code WHERE used") == 1
 
 
-async def _survey_and_state(
-    conn: asyncpg.Connection[Any], secret: str, code: str
-) -> tuple[Any, Any]:
+async def _survey_and_state(conn: asyncpg.Connection[Any], secret: str, code: str) -> tuple[Any, Any]:
     state = await find_code(conn, secret, code)
     assert state is not None
     return await open_survey(conn, state.wave.survey_slug), state
@@ -206,9 +194,7 @@ async def test_concurrent_use_of_one_code_stores_one_response(
         async def attempt(c: asyncpg.Connection[Any]) -> str:
             submission = Submission(idempotency_key=uuid.uuid4(), values={"ocena_ogolna": [5]})
             try:
-                await redeem(
-                    c, settings.secret_key, code, state.wave, survey, submission, language="pl"
-                )
+                await redeem(c, settings.secret_key, code, state.wave, survey, submission, language="pl")
             except CodeUsed:
                 return "used"
             return "stored"
@@ -264,9 +250,7 @@ async def test_no_column_can_link_a_code_to_a_response(conn: asyncpg.Connection[
     # nothing on the answer side could hold a code, its hash or the wave
     for table in ("response", "answer", "answer_text"):
         names = by_table[table]
-        assert not [
-            n for n in names if "code" in n or "staff" in n or "wave" in n or "hash" in n
-        ], table
+        assert not [n for n in names if "code" in n or "staff" in n or "wave" in n or "hash" in n], table
         assert "bytea" not in names.values(), table
     references = await conn.fetch(
         """SELECT tc.table_name, ccu.table_name AS target
@@ -276,11 +260,7 @@ async def test_no_column_can_link_a_code_to_a_response(conn: asyncpg.Connection[
            WHERE tc.constraint_type = 'FOREIGN KEY'"""
     )
     pairs = {(r["table_name"], r["target"]) for r in references}
-    assert not {
-        p
-        for p in pairs
-        if {"staff_code", "staff_wave"} & set(p) and {"response", "answer"} & set(p)
-    }
+    assert not {p for p in pairs if {"staff_code", "staff_wave"} & set(p) and {"response", "answer"} & set(p)}
     assert ("staff_code", "response") not in pairs and ("response", "staff_code") not in pairs
 
 
@@ -307,9 +287,7 @@ async def test_guessing_is_rate_limited_with_429(
     wrong = [f"ABCDE-FGH{k}K" for k in "23456789"[: limit + 1]]
     statuses = [(await enter_code(client, code)).status_code for code in wrong]
     assert statuses == [422] * limit + [429]
-    hits = await conn.fetchval(
-        "SELECT hits FROM rate_window WHERE bucket = $1", f"staff-wave:{wave['id']}"
-    )
+    hits = await conn.fetchval("SELECT hits FROM rate_window WHERE bucket = $1", f"staff-wave:{wave['id']}")
     assert hits == limit  # the blocked attempt was not even checked
     # while blocked even a right code is not checked (nothing is learnt, nothing consumed)
     blocked = await enter_code(client, wave["bok"][0])
@@ -320,10 +298,7 @@ async def test_guessing_is_rate_limited_with_429(
     await conn.execute("UPDATE rate_window SET hits = 1000")
     kept = await answer(client, hidden)
     assert kept.status_code == 429
-    resend = {
-        i["name"]: i["value"]
-        for i in BeautifulSoup(kept.text, "html.parser").select("input[type=hidden]")
-    }
+    resend = {i["name"]: i["value"] for i in BeautifulSoup(kept.text, "html.parser").select("input[type=hidden]")}
     assert {k: resend[k] for k in ANSWERS} == ANSWERS and resend["code"] == wave["bok"][0]
     assert await count(conn, "SELECT count(*) FROM response") == 0
     await conn.execute("UPDATE rate_window SET hits = 0")
@@ -344,15 +319,11 @@ async def test_closed_wave_and_resident_survey(
 async def test_response_rate_page_shows_counts_only(
     client: Any, conn: asyncpg.Connection[Any], wave: dict[str, Any]
 ) -> None:
-    assert (
-        await answer(client, await open_questionnaire(client, wave["bok"][0]))
-    ).status_code == 303
+    assert (await answer(client, await open_questionnaire(client, wave["bok"][0]))).status_code == 303
     response = await client.get(f"/results/staff/{wave['id']}")
     assert response.status_code == 200
     soup = BeautifulSoup(response.text, "html.parser")
-    rows = [
-        [c.get_text(strip=True) for c in tr.select("th, td")] for tr in soup.select("table.data tr")
-    ]
+    rows = [[c.get_text(strip=True) for c in tr.select("th, td")] for tr in soup.select("table.data tr")]
     assert rows == [
         ["Komórka", "Wydane kody", "Wykorzystane kody", "Odsetek odpowiedzi"],
         ["Biuro Obsługi Klienta", "3", "1", "33%"],
@@ -435,9 +406,7 @@ async def test_cli_wave_codes_pdf_and_rate(
     assert len(codes) == 12 and all(re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", c) for c in codes)
     assert "Zapisano 12 kart w pliku" in issued.stderr
 
-    text = subprocess.run(
-        [pdftotext, "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    text = subprocess.run([pdftotext, "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert text.count("\f") == 2  # 12 cards, 10 to a page
     flat = " ".join(text.split())
     for code in codes:
@@ -459,11 +428,7 @@ async def test_cli_wave_codes_pdf_and_rate(
     assert lines[2] == ["Razem", "12", "1", "8,3%"]
     assert len(lines) == 3
 
-    missing = await asyncio.to_thread(
-        survey_cli, db_url, settings, "staff", "codes", "999", "--count", "1"
-    )
+    missing = await asyncio.to_thread(survey_cli, db_url, settings, "staff", "codes", "999", "--count", "1")
     assert missing.returncode == 1 and "no staff wave '999'" in missing.stderr
-    resident = await asyncio.to_thread(
-        survey_cli, db_url, settings, "staff", "wave", "test-klient", "--name", "X"
-    )
+    resident = await asyncio.to_thread(survey_cli, db_url, settings, "staff", "wave", "test-klient", "--name", "X")
     assert resident.returncode == 1 and "employee questionnaire" in resident.stderr
