@@ -43,7 +43,6 @@ DB_UNAVAILABLE = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.ConnectionFailureError,
     asyncpg.exceptions.QueryCanceledError,
-    asyncpg.exceptions.InterfaceError,
     ConnectionError,
     TimeoutError,
     OSError,
@@ -99,8 +98,15 @@ def _handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Resp
     return _error_response(request, 503)
 
 
+def _lost_connection(exc: Exception) -> bool:
+    """asyncpg reports a connection the server has just closed as a client-side error."""
+    return isinstance(exc, asyncpg.exceptions.InternalClientError) or (
+        isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc)
+    )
+
+
 def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    if isinstance(exc, DB_UNAVAILABLE):
+    if isinstance(exc, DB_UNAVAILABLE) or _lost_connection(exc):
         return _handle_unavailable(request, exc)
     if isinstance(exc, ExceptionGroup):
         inner = exc.exceptions[0]
@@ -157,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 log.info("applied migrations %s", applied)
         app.state.pool = pool
         app.state.settings = settings
+        app.state.survey_cache = {}
         try:
             yield
         finally:

@@ -61,9 +61,10 @@ class Settings:
     """Date the service was published (deklaracja dostępności)."""
     accessibility_updated: str = "2026-11-22"
     """Date the accessibility statement was last reviewed; by law at least every 31 March."""
-    survey_rate_limit: int = 600
+    survey_rate_limit: int = 0
     """Answers per minute one survey accepts over the open web (a flood guard, not a
-    per-person limit); 0 leaves flood control to the reverse proxy."""
+    per-person limit). 0, the default, leaves flood control of the open form to the reverse
+    proxy: a shared counter row would serialise every submission of a busy survey."""
     pool_size: int = 10
     debug: bool = False
     secure_cookies: bool = False

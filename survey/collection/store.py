@@ -30,6 +30,10 @@ class SurveyInfo:
     service_types: dict[int, str]
 
 
+class SurveyClosed(Gone):
+    """The survey closed after it was looked up; nothing was stored."""
+
+
 _VERSIONS: dict[tuple[str, int], StoredVersion] = {}
 """Published versions by (database, version id). A published version is frozen
 by the database, so an entry never goes stale and every worker may keep its
@@ -96,8 +100,11 @@ WITH new AS (
     INSERT INTO response (organisation_id, survey_id, questionnaire_version_id, unit_id,
                           service_type_id, channel, device, kiosk_id, link_id, language,
                           submitted_hour, idempotency_key, flagged, flag_reason)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-            date_trunc('hour', coalesce($11, now())), $12, $13::text IS NOT NULL, $13::text)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+           date_trunc('hour', coalesce($11, now())), $12, $13::text IS NOT NULL, $13::text
+    FROM survey s
+    WHERE s.id = $2 AND (NOT $18 OR (s.is_open AND current_date >= coalesce(s.opens_on, current_date)
+                                     AND current_date <= coalesce(s.closes_on, current_date)))
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id
 ), answers AS (
@@ -126,6 +133,7 @@ async def store_response(
     link_id: int | None = None,
     hour: datetime | None = None,
     flag_reason: str | None = None,
+    require_open: bool = False,
 ) -> tuple[int, bool]:
     """Store the submission; return (response id, True) or (existing id, False) on a replay.
 
@@ -135,6 +143,9 @@ async def store_response(
     coarser), e.g. for paper forms keyed in later or staff answers stored with
     the wave's date only. ``flag_reason`` stores the response as flagged
     (e.g. ``repeat_taps``): kept and visible, but left out of statistics.
+    ``require_open`` stores nothing, and raises :class:`SurveyClosed`, unless
+    the survey is open at this moment; callers working from a cached
+    :class:`SurveyInfo` rely on it.
     """
     version = survey.version
     item_ids: list[int] = []
@@ -161,9 +172,12 @@ async def store_response(
         values,
         [version.item_ids[code] for code in submission.texts],
         list(submission.texts.values()),
+        require_open,
     )
     if response_id is None:
         existing = await conn.fetchval("SELECT id FROM response WHERE idempotency_key = $1", submission.idempotency_key)
+        if existing is None:
+            raise SurveyClosed(survey.slug)
         return existing, False
     return response_id, True
 

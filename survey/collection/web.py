@@ -10,6 +10,7 @@ form is swapped, and a success answers with ``HX-Redirect``.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from litestar.response import Redirect, Response, Template
 from survey import i18n
 from survey.collection.abuse import check_human, form_stamp, limit
 from survey.collection.form import FormResult, validate_form
-from survey.collection.store import SurveyInfo, device_class, open_survey, store_response
+from survey.collection.store import SurveyClosed, SurveyInfo, device_class, open_survey, store_response
 from survey.db.pool import acquire
 from survey.errors import BadInput
 from survey.web import is_htmx, page
@@ -100,7 +101,7 @@ async def submit_form(
     if attribution.channel in PUBLIC_CHANNELS:
         check_human(fields, settings.secret_key, settings.min_form_seconds)
     async with acquire(request.app.state.pool) as conn:
-        survey = await open_survey(conn, slug)
+        survey = await _recent_survey(request, conn, slug)
         if attribution.channel in PUBLIC_CHANNELS:
             if settings.survey_rate_limit:
                 await limit(conn, f"survey:{survey.id}", settings.survey_rate_limit, 60)
@@ -111,20 +112,45 @@ async def submit_form(
             return render_form(  # type: ignore[return-value]
                 request, survey, action=action, result=result, status=422, template=template, **context
             )
-        await store_response(
-            conn,
-            survey,
-            result.submission,
-            channel=attribution.channel,
-            device=attribution.device or device_class(request.headers.get("user-agent")),
-            language=i18n.current_language(),
-            unit_id=attribution.unit_id,
-            kiosk_id=attribution.kiosk_id,
-            link_id=attribution.link_id,
-        )
+        try:
+            await store_response(
+                conn,
+                survey,
+                result.submission,
+                channel=attribution.channel,
+                device=attribution.device or device_class(request.headers.get("user-agent")),
+                language=i18n.current_language(),
+                unit_id=attribution.unit_id,
+                kiosk_id=attribution.kiosk_id,
+                link_id=attribution.link_id,
+                require_open=True,
+            )
+        except SurveyClosed:
+            request.app.state.survey_cache.pop(slug, None)
+            raise
     if is_htmx(request):
         return Response(content="", status_code=200, headers={"HX-Redirect": thanks})
     return Redirect(path=thanks, status_code=303)
+
+
+SURVEY_CACHE_SECONDS = 10.0
+
+
+async def _recent_survey(request: Request[Any, Any, Any], conn: Any, slug: str) -> SurveyInfo:
+    """The survey as looked up at most a few seconds ago by this worker.
+
+    Saves a query on the busiest path. It is safe because the store statement
+    itself checks that the survey is still open (``require_open``), and a
+    respondent's answers belong to the version they were shown anyway.
+    """
+    cache: dict[str, tuple[float, SurveyInfo]] = request.app.state.survey_cache
+    now = time.monotonic()
+    cached = cache.get(slug)
+    if cached is not None and now - cached[0] < SURVEY_CACHE_SECONDS:
+        return cached[1]
+    survey = await open_survey(conn, slug)
+    cache[slug] = (now, survey)
+    return survey
 
 
 class PublicFormController(Controller):

@@ -8,7 +8,7 @@ hang a worker.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import asyncpg
@@ -45,9 +45,10 @@ async def create_pool(url: str, *, size: int = 10) -> asyncpg.Pool[Any]:
         max_size=size,
         init=_init_connection,
         reset=_keep_session,
-        command_timeout=60,
         server_settings={
             "application_name": "survey",
+            # The server cancels runaway statements; a client-side timeout per query would cost
+            # a timer on every call of the hot submit path.
             "statement_timeout": "60000",
             "timezone": "Europe/Warsaw",
         },
@@ -63,6 +64,17 @@ async def connect(url: str) -> asyncpg.Connection[Any]:
     return conn
 
 
+BROKEN_CONNECTION = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.InterfaceError,
+    ConnectionError,
+)
+"""Errors after which a pooled connection must not be used again."""
+
+
 @asynccontextmanager
 async def acquire(pool: asyncpg.Pool[Any]) -> AsyncIterator[asyncpg.Connection[Any]]:
     """A pooled connection; failing to get one means the database is unavailable (503)."""
@@ -72,5 +84,9 @@ async def acquire(pool: asyncpg.Pool[Any]) -> AsyncIterator[asyncpg.Connection[A
         raise Unavailable(f"cannot connect to the database: {exc!r}") from exc
     try:
         yield conn
+    except BROKEN_CONNECTION:
+        with suppress(asyncpg.InterfaceError):  # already detached by asyncpg itself
+            conn.terminate()  # the pool replaces it instead of handing out a broken connection again
+        raise
     finally:
         await pool.release(conn)

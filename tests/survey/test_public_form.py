@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -231,3 +232,16 @@ async def test_arbitrary_form_input_never_causes_a_server_error(
     assert response.status_code in (303, 400, 422), response.text[:500]
     stored = await count(conn, "response") - before
     assert stored == (1 if response.status_code == 303 else 0)
+
+
+async def test_survey_closed_after_the_form_was_shown_stores_nothing(
+    client: Any, conn: asyncpg.Connection[Any]
+) -> None:
+    _, hidden = await open_form(client, "test-klient")
+    first = await client.post("/s/test-klient", data={**hidden, **valid_answers()}, follow_redirects=False)
+    assert first.status_code == 303  # the worker now holds the survey in its short cache
+    await conn.execute("UPDATE survey SET is_open = false WHERE slug = 'test-klient'")
+    late_answer = {**hidden, **valid_answers(), "idempotency_key": str(uuid.uuid4())}
+    late = await client.post("/s/test-klient", data=late_answer, follow_redirects=False)
+    assert late.status_code == 410 and "Ankieta zamknięta" in late.text
+    assert await count(conn, "response") == 1
