@@ -38,7 +38,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -71,6 +71,23 @@ async def row(request: Request) -> None:
 
 app = Litestar([row], on_startup=[open_pool])
 """
+
+
+ANSWERS = {
+    "czas_oczekiwania": "4",
+    "uprzejmosc": "5",
+    "kompetencje": "5",
+    "zrozumialosc": "-1",
+    "godziny_pracy": "3",
+    "dostepnosc": "4",
+    "warunki_lokalowe": "4",
+    "ocena_ogolna": "5",
+    "polecenie": "9",
+    "komentarz": "Sprawna obsługa.",
+    "wiek": "2",
+    "czestotliwosc": "1",
+}
+"""The answers every benchmark submission sends (a full resident questionnaire)."""
 
 
 def free_port() -> int:
@@ -130,23 +147,9 @@ async def bench_submit_path(base: str, requests: int, concurrency: int) -> tuple
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         page = (await client.get("/s/bench-klient")).text
         hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
-        answers = {
-            "czas_oczekiwania": "4",
-            "uprzejmosc": "5",
-            "kompetencje": "5",
-            "zrozumialosc": "-1",
-            "godziny_pracy": "3",
-            "dostepnosc": "4",
-            "warunki_lokalowe": "4",
-            "ocena_ogolna": "5",
-            "polecenie": "9",
-            "komentarz": "Sprawna obsługa.",
-            "wiek": "2",
-            "czestotliwosc": "1",
-        }
 
         async def send(_i: int) -> int:
-            data = {**hidden, **answers, "idempotency_key": str(uuid.uuid4())}
+            data = {**hidden, **ANSWERS, "idempotency_key": str(uuid.uuid4())}
             return (await client.post("/s/bench-klient", data=data)).status_code
 
         await drive(50, concurrency, send)  # warm-up
@@ -200,25 +203,7 @@ def wrk(
 
 
 def form_body(fields: dict[str, str]) -> str:
-    from urllib.parse import quote_plus
-
     return "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in fields.items())
-
-
-ANSWERS = {
-    "czas_oczekiwania": "4",
-    "uprzejmosc": "5",
-    "kompetencje": "5",
-    "zrozumialosc": "-1",
-    "godziny_pracy": "3",
-    "dostepnosc": "4",
-    "warunki_lokalowe": "4",
-    "ocena_ogolna": "5",
-    "polecenie": "9",
-    "komentarz": "Sprawna obsługa.",
-    "wiek": "2",
-    "czestotliwosc": "1",
-}
 
 
 async def wrk_submit_path(base: str, seconds: int, concurrency: int, workdir: Path) -> tuple[float, int, int]:
