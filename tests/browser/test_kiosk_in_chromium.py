@@ -146,3 +146,18 @@ async def test_kiosk_first_load_is_small(server: Server, page: Any, conn: asyncp
     await page.wait_for_load_state("networkidle")
     total = sum(size for url, size in sizes.items() if "htmx" not in url)
     assert total < 50 * 1024, sizes
+
+
+async def test_kiosk_returns_to_polish_for_the_next_person(
+    server: Server, page: Any, conn: asyncpg.Connection[Any]
+) -> None:
+    _, token = await register_kiosk(conn, "test-kiosk", "Sala obsługi", "bok")
+    await page.goto(f"{server.base}/kiosk/enrol/{token}")
+    await page.get_by_role("link", name="English").click()
+    assert await page.get_by_role("heading", level=1).inner_text() == "How was our service today?"
+    await page.get_by_role("radio", name="happy", exact=True).check()
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await page.wait_for_url("**/kiosk?lang=pl")
+    assert await page.get_by_role("heading", level=1).inner_text() == "Jak oceniasz dzisiejszą obsługę?"
+    await wait_for_empty_outbox(page)
+    assert await conn.fetchval("SELECT language FROM response") == "en"

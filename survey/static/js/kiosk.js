@@ -58,7 +58,7 @@
     actions.hidden = more ? !rated : false;
   }
 
-  function reset() {
+  function reset(initial) {
     clearTimeout(resetTimer); clearTimeout(idleTimer); clearTimeout(warnTimer);
     idleBox.hidden = true;
     form.reset();
@@ -68,6 +68,17 @@
     showStep(false);
     var first = form.querySelector(".faces input");
     if (first) first.blur();
+    if (initial !== true) backToDefaultLanguage();
+  }
+
+  /* The next person starts in the office's language. Reloading is the only way to change
+     it, so it happens only when the server answers: an offline kiosk keeps working. */
+  function backToDefaultLanguage() {
+    var wanted = root.dataset.defaultLanguage;
+    if (!wanted || document.documentElement.lang === wanted) return;
+    fetch("/health", { cache: "no-store" }).then(function (response) {
+      if (response.ok) location.replace("/kiosk?lang=" + wanted);
+    }).catch(function () {});
   }
 
   function enqueue(onlyRating) {
@@ -150,7 +161,7 @@
   window.addEventListener("online", flush);
   setInterval(flush, RETRY_MS);
 
-  reset();
+  reset(true);
   save(load());
   flush();
 })();
