@@ -106,6 +106,8 @@ def _lost_connection(exc: Exception) -> bool:
 
 
 def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, asyncpg.exceptions.DataError):  # e.g. an id in the address too large for bigint
+        return _error_response(request, 404)
     if isinstance(exc, DB_UNAVAILABLE) or _lost_connection(exc):
         return _handle_unavailable(request, exc)
     if isinstance(exc, ExceptionGroup):

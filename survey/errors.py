@@ -6,7 +6,6 @@
     ├── NotFound            404  a questionnaire, survey or page does not exist
     ├── Gone                410  the survey exists but is closed
     ├── BadInput            400  malformed request (wrong encoding, bad fields)
-    │   ├── TooLarge        413  body or text over the limit
     │   └── Forbidden       403  not allowed here (e.g. an unregistered kiosk)
     ├── TooMany             429  over a rate limit; retry later
     └── Unavailable         503  the database cannot be reached; retry later
@@ -48,10 +47,6 @@ class BadInput(SurveyError):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
-
-
-class TooLarge(BadInput):
-    status = 413
 
 
 class Forbidden(BadInput):

@@ -39,10 +39,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = ""
-    """Signs CSRF cookies. Unset: a key kept in ``data_dir/secret_key``, shared by all workers."""
+    """Signs CSRF cookies and form stamps, keys staff-code hashes. Unset: a key kept in
+    ``data_dir/secret_key``, shared by every worker and the CLI on this machine."""
     public_url: str = "http://127.0.0.1:8000"
     """Address residents reach the service at; printed links and QR codes use it."""
-    default_language: str = "pl"
     min_group_size: int = 5
     """Smallest group whose results may leave the database (anonymity threshold k)."""
     min_form_seconds: float = 3.0
@@ -90,8 +90,6 @@ class Settings:
             kwargs["secret_key"] = env["SURVEY_SECRET_KEY"]
         if env.get("SURVEY_PUBLIC_URL"):
             kwargs["public_url"] = env["SURVEY_PUBLIC_URL"].rstrip("/")
-        if env.get("SURVEY_DEFAULT_LANGUAGE"):
-            kwargs["default_language"] = env["SURVEY_DEFAULT_LANGUAGE"]
         if env.get("SURVEY_MIN_GROUP_SIZE"):
             kwargs["min_group_size"] = int(env["SURVEY_MIN_GROUP_SIZE"])
         if env.get("SURVEY_MIN_FORM_SECONDS"):

@@ -32,7 +32,7 @@ from survey import i18n
 from survey.collection.abuse import hit, limit
 from survey.collection.form import validate_form
 from survey.collection.store import open_survey, store_response
-from survey.collection.web import MAX_FORM_BYTES, read_form
+from survey.collection.web import MAX_FORM_BYTES, answer_language, read_form
 from survey.db.pool import acquire
 from survey.errors import Forbidden, NotFound
 from survey.web import page
@@ -167,6 +167,7 @@ class KioskController(Controller):
     @post("/answer", name="kiosk_answer", request_max_body_size=MAX_FORM_BYTES)
     async def answer(self, request: Request[Any, Any, Any]) -> Response[Any]:
         fields = await read_form(request)
+        answer_language(fields)
         answered = _answered_at(next(iter(fields.pop("answered_at", [])), None), datetime.now(UTC))
         wants_json = "application/json" in request.headers.get("accept", "")
         async with acquire(request.app.state.pool) as conn:

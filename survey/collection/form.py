@@ -21,7 +21,7 @@ from survey.i18n import gettext as _
 from survey.i18n import ngettext
 from survey.questionnaires.model import NOT_APPLICABLE, Item, Questionnaire
 
-CONTROL_FIELDS = frozenset({"idempotency_key", "_csrf_token", "lang", HONEYPOT, STAMP})
+CONTROL_FIELDS = frozenset({"idempotency_key", "_csrf_token", "lang", "questionnaire_version", HONEYPOT, STAMP})
 """Form fields that are not answers."""
 
 

@@ -8,7 +8,7 @@ caller answers 2xx only after this function returns, i.e. after COMMIT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -93,6 +93,24 @@ async def open_survey(
         version=await _published_version(conn, row["database"], row["version_id"]),
         service_types=dict(zip(row["service_type_ids"], row["service_type_names"], strict=True)),
     )
+
+
+async def as_shown(conn: asyncpg.Connection[Any], survey: SurveyInfo, version_id: str | None) -> SurveyInfo:
+    """The survey with the questionnaire version the respondent was shown.
+
+    A form opened before a new version was published is still answered, and
+    stored, against the version it showed. Anything else keeps the current one.
+    """
+    if not version_id or not version_id.isdigit() or int(version_id) == survey.version.version_id:
+        return survey
+    database = await conn.fetchval("SELECT current_database() || '@' || pg_postmaster_start_time()")
+    try:
+        shown = await _published_version(conn, database, int(version_id))
+    except NotFound:
+        return survey
+    if shown.status == "draft" or shown.questionnaire_id != survey.version.questionnaire_id:
+        return survey
+    return replace(survey, version=shown)
 
 
 _STORE_SQL = """

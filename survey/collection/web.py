@@ -4,15 +4,16 @@ Without JavaScript the form posts normally and gets a 303 to the thank-you
 page, or the page again with status 422 and every error. With htmx only the
 form is swapped, and a success answers with ``HX-Redirect``.
 
-:func:`render_form` and :func:`submit_form` are the shared path every channel
-(web, QR link, kiosk, staff code, paper) uses, each with its own attribution.
+:func:`render_form` and :func:`submit_form` are the page flow the web form and QR
+links share, each with its own attribution; kiosks, staff codes and paper use the
+same validation and :func:`~survey.collection.store.store_response` directly.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -20,16 +21,17 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from survey import i18n
-from survey.collection.abuse import check_human, form_stamp, limit
+from survey.collection.abuse import STAMP, check_human, form_stamp, limit
 from survey.collection.form import FormResult, validate_form
-from survey.collection.store import SurveyClosed, SurveyInfo, device_class, open_survey, store_response
+from survey.collection.store import SurveyClosed, SurveyInfo, as_shown, device_class, open_survey, store_response
 from survey.db.pool import acquire
 from survey.errors import BadInput
 from survey.web import is_htmx, page
 
 MAX_FORM_BYTES = 64 * 1024
 PUBLIC_CHANNELS = frozenset({"web", "qr"})
-"""Open channels, where bots are checked for; kiosks, staff codes and paper are authenticated."""
+"""Open channels, where bots are checked for. Kiosks hold a device token and staff answers a one-time code;
+the paper screen is for office staff and must sit behind the office network or the proxy (no login yet)."""
 LINK_LIMIT_PER_MINUTE = 120
 
 
@@ -43,7 +45,6 @@ class Attribution:
     link_id: int | None = None
     device: str | None = None
     """Fixed device class (kiosk, paper); otherwise derived from the User-Agent and not stored."""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def render_form(
@@ -52,6 +53,7 @@ def render_form(
     *,
     action: str,
     result: FormResult | None = None,
+    stamp: str | None = None,
     status: int = 200,
     template: str = "public/form.html",
     **context: Any,
@@ -71,9 +73,20 @@ def render_form(
         errors=result.errors if result else {},
         values=result.values if result else {},
         idempotency_key=str(result.idempotency_key if result else uuid.uuid4()),
-        form_started=form_stamp(request.app.state.settings.secret_key),
+        # after a failed post keep the stamp already verified, so a quick correction is not "too fast"
+        form_started=stamp or form_stamp(request.app.state.settings.secret_key),
         **context,
     )
+
+
+def answer_language(fields: dict[str, list[str]]) -> None:
+    """Use the language the form was shown in (its ``lang`` field), not the cookie at posting time.
+
+    Matters for a kiosk replaying answers after it has switched back to Polish.
+    """
+    posted = next(iter(fields.get("lang", ())), None)
+    if posted in i18n.SUPPORTED:
+        i18n.set_language(posted)
 
 
 async def read_form(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
@@ -97,11 +110,14 @@ async def submit_form(
 ) -> Response[Any]:
     """Validate and store one answer; 303 (or HX-Redirect) to ``thanks``, or 422 with every error."""
     fields = fields if fields is not None else await read_form(request)
+    answer_language(fields)
     settings = request.app.state.settings
     if attribution.channel in PUBLIC_CHANNELS:
         check_human(fields, settings.secret_key, settings.min_form_seconds)
     async with acquire(request.app.state.pool) as conn:
-        survey = await _recent_survey(request, conn, slug)
+        survey = await as_shown(
+            conn, await _recent_survey(request, conn, slug), next(iter(fields.get("questionnaire_version", ())), None)
+        )
         if attribution.channel in PUBLIC_CHANNELS:
             if settings.survey_rate_limit:
                 await limit(conn, f"survey:{survey.id}", settings.survey_rate_limit, 60)
@@ -110,7 +126,14 @@ async def submit_form(
         result = validate_form(survey.version.questionnaire, fields, service_types=list(survey.service_types))
         if result.submission is None:
             return render_form(  # type: ignore[return-value]
-                request, survey, action=action, result=result, status=422, template=template, **context
+                request,
+                survey,
+                action=action,
+                result=result,
+                stamp=next(iter(fields.get(STAMP, ())), None),
+                status=422,
+                template=template,
+                **context,
             )
         try:
             await store_response(

@@ -59,7 +59,7 @@ async def create_pool(url: str, *, size: int = 10) -> asyncpg.Pool[Any]:
 
 async def connect(url: str) -> asyncpg.Connection[Any]:
     """A single connection with the same codecs (CLI commands, migrations)."""
-    conn: asyncpg.Connection[Any] = await asyncpg.connect(url)
+    conn: asyncpg.Connection[Any] = await asyncpg.connect(url, server_settings={"timezone": "Europe/Warsaw"})
     await _init_connection(conn)
     return conn
 
@@ -84,7 +84,9 @@ async def acquire(pool: asyncpg.Pool[Any]) -> AsyncIterator[asyncpg.Connection[A
         raise Unavailable(f"cannot connect to the database: {exc!r}") from exc
     try:
         yield conn
-    except BROKEN_CONNECTION:
+    except BROKEN_CONNECTION as exc:
+        if isinstance(exc, asyncpg.exceptions.DataError):  # bad input, healthy connection
+            raise
         with suppress(asyncpg.InterfaceError):  # already detached by asyncpg itself
             conn.terminate()  # the pool replaces it instead of handing out a broken connection again
         raise

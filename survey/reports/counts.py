@@ -23,7 +23,7 @@ WITH pending AS (
     DELETE FROM count_pending RETURNING response_id
 ), fresh AS (
     SELECT r.id, r.organisation_id, r.survey_id, r.unit_id, r.service_type_id, r.channel,
-           date_trunc('month', r.submitted_hour)::date AS month, r.flagged
+           date_trunc('month', r.submitted_hour, 'Europe/Warsaw')::date AS month, r.flagged
     FROM response r JOIN pending p ON p.response_id = r.id
 ), responses AS (
     INSERT INTO response_count AS c

@@ -18,7 +18,7 @@ from survey.collection.store import open_survey
 from survey.db.pool import acquire
 from survey.errors import BadInput
 from survey.reports.counts import item_counts, pivot, refresh_counts, response_totals
-from survey.reports.summary import analysis_scale, hidden_cells, merge, summarize
+from survey.reports.summary import ItemResult, analysis_scale, merge, summarize, suppress_table
 from survey.web import page
 
 PERIODS = (3, 6, 12, 24)
@@ -86,9 +86,16 @@ class ResultsController(Controller):
             raise BadInput("unknown item")
         table = pivot(rows)
 
+        hiding = {
+            it.id: suppress_table({cell: sum(c.values()) for cell, c in table.get(it.id, {}).items()}, min_group)
+            for it, _scale in rated
+        }
         overall = []
         for it, scale in rated:
             cells = table.get(it.id, {})
+            if unit is not None and unit in hiding[it.id].units:
+                overall.append((it, scale, ItemResult(total=0, summary=None, suppressed=True)))
+                continue
             chosen = [c for (u, _m), c in cells.items() if unit is None or u == unit]
             overall.append((it, scale, summarize(merge(chosen), scale, min_group)))
 
@@ -100,15 +107,20 @@ class ResultsController(Controller):
         if selected:
             it, scale = selected
             cells = table.get(it.id, {})
-            sizes = {cell: sum(c.values()) for cell, c in cells.items()}
-            hidden = hidden_cells(sizes, min_group)
+            hidden = hiding[it.id]
             for cell, counts in cells.items():
-                matrix[cell] = None if cell in hidden else summarize(counts, scale, min_group)
+                matrix[cell] = None if cell in hidden.cells else summarize(counts, scale, min_group)
             for month in month_list:
-                month_totals[month] = summarize(merge(c for (u, m), c in cells.items() if m == month), scale, min_group)
+                month_totals[month] = (
+                    ItemResult(total=0, summary=None, suppressed=True)
+                    if month in hidden.months
+                    else summarize(merge(c for (_u, m), c in cells.items() if m == month), scale, min_group)
+                )
             present = {u for (u, _m) in cells}
             unit_rows = sorted(present, key=lambda u: (u is None, units.get(u, "") if u else ""))
         total_responses = sum(n for (u, _m), n in totals.items() if unit is None or u == unit)
+        if 0 < total_responses < min_group:
+            total_responses = 0  # a count below the minimum group size is not shown either
         flagged_responses = sum(n for (u, _m), n in flagged.items() if unit is None or u == unit)
         return page(
             request,

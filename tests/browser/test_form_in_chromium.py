@@ -12,6 +12,7 @@ import urllib.request
 from http.cookiejar import CookieJar
 from typing import Any
 
+import asyncpg
 import pytest
 from bs4 import BeautifulSoup
 
@@ -74,3 +75,19 @@ async def test_resident_answers_and_manager_sees_the_counts(live_server: str, pa
     assert cells[3].startswith("4,20")  # mean of 4, 4, 4, 4, 5 in Polish number format
     assert cells[4].startswith("100%")
     await assert_accessible(page)
+
+
+async def test_refusal_after_htmx_post_is_shown_to_the_respondent(
+    live_server: str, page: Any, conn: asyncpg.Connection[Any]
+) -> None:
+    await page.goto(live_server + "/s/test-klient")
+    await (
+        page.get_by_role("group", name="Ogólnie: jak ocenia Pan/Pani dzisiejszą obsługę?")
+        .get_by_label("dobrze", exact=True)
+        .check()
+    )
+    await conn.execute("UPDATE survey SET is_open = false WHERE slug = 'test-klient'")
+    await page.get_by_role("button", name="Wyślij odpowiedzi").click()
+    await page.get_by_role("heading", name="Ankieta zamknięta").wait_for()
+    assert "Ta ankieta nie zbiera już odpowiedzi" in await page.locator("main").inner_text()
+    assert await conn.fetchval("SELECT count(*) FROM response") == 0

@@ -245,3 +245,21 @@ async def test_survey_closed_after_the_form_was_shown_stores_nothing(
     late = await client.post("/s/test-klient", data=late_answer, follow_redirects=False)
     assert late.status_code == 410 and "Ankieta zamknięta" in late.text
     assert await count(conn, "response") == 1
+
+
+async def test_form_shown_before_a_new_version_is_stored_against_the_version_shown(
+    client: Any, conn: asyncpg.Connection[Any]
+) -> None:
+    from survey.questionnaires.model import parse_questionnaire
+    from survey.questionnaires.store import import_questionnaire, publish
+    from survey.setup import LIBRARY_DIR
+
+    _, hidden = await open_form(client, "test-klient")
+    shown = int(hidden["questionnaire_version"])
+    source = (LIBRARY_DIR / "klient-urzedu.toml").read_text(encoding="utf-8")
+    changed = source.replace('id = "wiek"', 'id = "wiek_2027"')  # the new version renames an item
+    await import_questionnaire(conn, parse_questionnaire(changed))
+    await publish(conn, "klient-urzedu")
+    response = await client.post("/s/test-klient", data={**hidden, **valid_answers()}, follow_redirects=False)
+    assert response.status_code == 303
+    assert await conn.fetchval("SELECT questionnaire_version_id FROM response") == shown

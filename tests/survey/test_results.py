@@ -8,8 +8,10 @@ from typing import Any
 import asyncpg
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from survey.reports.summary import hidden_cells
+from survey.reports.summary import Suppression, suppress_table
 from tests.survey.helpers import open_form
 
 
@@ -72,11 +74,53 @@ async def test_bad_filters_are_refused(client: Any) -> None:
     assert (await client.get("/results/nie-ma")).status_code == 404
 
 
-def test_complementary_suppression_protects_a_lone_hidden_cell() -> None:
-    march = date(2026, 3, 1)
-    sizes = {(1, march): 3, (2, march): 40, (3, march): 12, (4, march): 0}
-    hidden = hidden_cells(sizes, 5)
-    # unit 1 is below 5; unit 3 (next smallest non-empty) is hidden too, so total − visible ≠ unit 1
-    assert hidden == {(1, march), (3, march)}
-    two_small = {(1, march): 3, (2, march): 2, (3, march): 12}
-    assert hidden_cells(two_small, 5) == {(1, march), (2, march)}
+def _recoverable(sizes: dict[tuple[int, date], int], hiding: Suppression, k: int) -> list[str]:
+    """Every hidden value (or sum of hidden values under k) derivable from one visible line."""
+    found = []
+    units = {u for u, _m in sizes}
+    months = {m for _u, m in sizes}
+    lines = [[c for c in sizes if c[0] == u] for u in units if u not in hiding.units]
+    lines += [[c for c in sizes if c[1] == m] for m in months if m not in hiding.months]
+    for line in lines:
+        hidden = [c for c in line if c in hiding.cells and sizes[c] > 0]
+        if len(hidden) == 1 or 0 < sum(sizes[c] for c in hidden) < k:
+            found.append(f"line {line}: hidden {hidden}")
+    if sum(sizes.values()) < k:  # the grand total itself is hidden, so no margin can be subtracted
+        return found
+    for group, totals in (
+        (hiding.units, {u: sum(n for (uu, _m), n in sizes.items() if uu == u) for u in units}),
+        (hiding.months, {m: sum(n for (_u, mm), n in sizes.items() if mm == m) for m in months}),
+    ):
+        hidden_totals = [key for key in group if totals[key] > 0]
+        if len(hidden_totals) == 1 or 0 < sum(totals[key] for key in hidden_totals) < k:
+            found.append(f"margin: hidden {hidden_totals}")
+    return found
+
+
+def test_complementary_suppression_protects_rows_columns_and_margins() -> None:
+    march, april = date(2026, 3, 1), date(2026, 4, 1)
+    sizes = {(1, march): 3, (2, march): 40, (3, march): 12, (1, april): 30, (2, april): 41, (3, april): 20}
+    hiding = suppress_table(sizes, 5)
+    assert (1, march) in hiding.cells
+    assert len([c for c in hiding.cells if c[1] == march]) >= 2  # not recoverable from March's total
+    assert len([c for c in hiding.cells if c[0] == 1]) >= 2  # nor from unit 1's total over the period
+    assert _recoverable(sizes, hiding, 5) == []
+    small_unit = {(1, march): 2, (1, april): 2, (2, march): 50, (2, april): 50, (3, march): 9, (3, april): 9}
+    hiding = suppress_table(small_unit, 5)
+    assert 1 in hiding.units and len(hiding.units) >= 2  # unit 1's total (4) and a companion
+    assert _recoverable(small_unit, hiding, 5) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.tuples(st.integers(1, 4), st.sampled_from([date(2026, m, 1) for m in range(1, 5)])),
+        st.integers(0, 30),
+        min_size=1,
+        max_size=16,
+    )
+)
+def test_no_hidden_value_is_recoverable_from_a_visible_line(sizes: dict[tuple[int, date], int]) -> None:
+    hiding = suppress_table(sizes, 5)
+    assert all(not (0 < n < 5) or cell in hiding.cells for cell, n in sizes.items())
+    assert _recoverable(sizes, hiding, 5) == []

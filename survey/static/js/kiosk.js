@@ -61,6 +61,7 @@
   function reset(initial) {
     clearTimeout(resetTimer); clearTimeout(idleTimer); clearTimeout(warnTimer);
     idleBox.hidden = true;
+    form.inert = false;
     form.reset();
     form.elements.idempotency_key.value = uuid4();
     thanks.hidden = true;
@@ -97,6 +98,7 @@
     enqueue(onlyRating);
     form.hidden = true;
     thanks.hidden = false;
+    thanks.focus();
     clearTimeout(idleTimer); clearTimeout(warnTimer);
     resetTimer = setTimeout(reset, RESET_MS);
     flush();
@@ -130,6 +132,7 @@
   function idle() {
     if (!started() || !thanks.hidden) return;
     idleBox.hidden = false;
+    form.inert = true;  // the warning is modal: nothing behind it can be reached
     document.getElementById("idle-continue").focus();
     warnTimer = setTimeout(function () {
       if (IDLE_ACTION === "submit") finish(false); else reset();
@@ -138,7 +141,7 @@
 
   function touched() {
     clearTimeout(idleTimer);
-    if (!idleBox.hidden) { idleBox.hidden = true; clearTimeout(warnTimer); }
+    if (!idleBox.hidden) { idleBox.hidden = true; form.inert = false; clearTimeout(warnTimer); }
     idleTimer = setTimeout(idle, IDLE_MS);
   }
 
