@@ -112,7 +112,21 @@ class KioskController(Controller):
     path = "/kiosk"
     include_in_schema = False
 
-    @get("/enrol/{token:str}", name="kiosk_enrol")
+    @get("/enrol/{token:str}", name="kiosk_enrol_page")
+    async def enrol_page(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+        """Ask before enrolling: link previewers and mail scanners open links with GET."""
+        async with acquire(request.app.state.pool) as conn:
+            row = await conn.fetchrow(
+                """SELECT k.location, o.name AS organisation FROM kiosk k
+                   JOIN organisation o ON o.id = k.organisation_id
+                   WHERE k.enrolment_hash = $1 AND k.active""",
+                _hash(token),
+            )
+        if row is None:
+            raise NotFound("kiosk enrolment", "…")
+        return page(request, "kiosk/enrol.html", location=row["location"], organisation=row["organisation"])
+
+    @post("/enrol/{token:str}", name="kiosk_enrol")
     async def enrol(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
         device_token = secrets.token_urlsafe(32)
         async with acquire(request.app.state.pool) as conn:

@@ -75,6 +75,14 @@ def server(db_url: str, office: dict[str, Any], tmp_path: Path) -> Iterator[Serv
     instance.stop()
 
 
+async def enrol_in_browser(page: Any, link: str) -> None:
+    await page.goto(link)
+    violations = await axe_violations(page)
+    assert violations == [], describe(violations)
+    await page.get_by_role("button", name="Zarejestruj to urządzenie").click()
+    await page.wait_for_url("**/kiosk")
+
+
 async def outbox(page: Any) -> int:
     return int(await page.evaluate("JSON.parse(localStorage.getItem('kiosk-outbox') || '[]').length"))
 
@@ -102,7 +110,7 @@ async def test_kiosk_answers_survive_a_server_outage_exactly_once(
     server: Server, page: Any, conn: asyncpg.Connection[Any]
 ) -> None:
     _, token = await register_kiosk(conn, "test-kiosk", "Sala obsługi, parter", "bok")
-    await page.goto(f"{server.base}/kiosk/enrol/{token}")
+    await enrol_in_browser(page, f"{server.base}/kiosk/enrol/{token}")
     assert await page.get_by_role("heading", level=1).inner_text() == "Jak oceniasz dzisiejszą obsługę?"
     violations = await axe_violations(page)
     assert violations == [], describe(violations)
@@ -142,7 +150,7 @@ async def test_kiosk_first_load_is_small(server: Server, page: Any, conn: asyncp
         sizes[response.url] = len(body)
 
     page.on("response", record)
-    await page.goto(f"{server.base}/kiosk/enrol/{token}")
+    await enrol_in_browser(page, f"{server.base}/kiosk/enrol/{token}")
     await page.wait_for_load_state("networkidle")
     total = sum(size for url, size in sizes.items() if "htmx" not in url)
     assert total < 50 * 1024, sizes
@@ -152,7 +160,7 @@ async def test_kiosk_returns_to_polish_for_the_next_person(
     server: Server, page: Any, conn: asyncpg.Connection[Any]
 ) -> None:
     _, token = await register_kiosk(conn, "test-kiosk", "Sala obsługi", "bok")
-    await page.goto(f"{server.base}/kiosk/enrol/{token}")
+    await enrol_in_browser(page, f"{server.base}/kiosk/enrol/{token}")
     await page.get_by_role("link", name="English").click()
     assert await page.get_by_role("heading", level=1).inner_text() == "How was our service today?"
     await page.get_by_role("radio", name="happy", exact=True).check()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
@@ -12,9 +13,18 @@ import pytest
 from survey.channels.kiosk import register_kiosk
 
 
+async def confirm_enrolment(client: Any, token: str) -> Any:
+    """Open the enrolment link and press the button, as staff do on the tablet."""
+    page = await client.get(f"/kiosk/enrol/{token}")
+    if page.status_code != 200:
+        return page
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]  # type: ignore[index]
+    return await client.post(f"/kiosk/enrol/{token}", data={"_csrf_token": csrf}, follow_redirects=False)
+
+
 async def enrol(client: Any, conn: asyncpg.Connection[Any]) -> int:
     kiosk_id, token = await register_kiosk(conn, "test-kiosk", "Sala obsługi, parter", "bok")
-    response = await client.get(f"/kiosk/enrol/{token}", follow_redirects=False)
+    response = await confirm_enrolment(client, token)
     assert response.status_code == 303 and response.headers["location"] == "/kiosk"
     assert "kiosk" in client.cookies
     return kiosk_id
@@ -38,12 +48,15 @@ def answer(rating: str, *, key: str | None = None, at_ms: int | None = None, **e
 @pytest.mark.usefixtures("office")
 async def test_enrolment_is_one_time_and_stores_only_a_hash(client: Any, conn: asyncpg.Connection[Any]) -> None:
     kiosk_id, token = await register_kiosk(conn, "test-kiosk", "Sala obsługi", "bok")
-    assert (await client.get(f"/kiosk/enrol/{token}", follow_redirects=False)).status_code == 303
+    preview = await client.get(f"/kiosk/enrol/{token}")  # a link previewer only looks
+    assert preview.status_code == 200 and "Sala obsługi" in preview.text
+    assert await conn.fetchval("SELECT enrolment_hash IS NOT NULL FROM kiosk WHERE id = $1", kiosk_id)
+    assert (await confirm_enrolment(client, token)).status_code == 303
     device_token = client.cookies["kiosk"]
     row = await conn.fetchrow("SELECT token_hash, enrolment_hash FROM kiosk WHERE id = $1", kiosk_id)
     assert row["enrolment_hash"] is None and row["token_hash"] not in (None, device_token.encode())
     client.cookies.clear()
-    again = await client.get(f"/kiosk/enrol/{token}", follow_redirects=False)
+    again = await client.get(f"/kiosk/enrol/{token}")
     assert again.status_code == 404
 
 
