@@ -192,7 +192,7 @@ def _check_scale(problems: list[Problem], name: str, scale: Scale, languages: li
         problems.append(Problem(where, "a code cannot be in both the top and the bottom box"))
 
 
-_HEADER_PLACEHOLDERS: dict[str, Any] = {"slug": "invalid", "audience": "resident", "title": {}}
+_HEADER_FALLBACKS: dict[str, Any] = {"slug": "invalid", "audience": "resident", "title": {}}
 
 
 def _convert_header(raw: dict[str, Any], problems: list[Problem]) -> Questionnaire:
@@ -210,11 +210,11 @@ def _convert_header(raw: dict[str, Any], problems: list[Problem]) -> Questionnai
             header[key] = msgspec.convert(value, field.type)
         except msgspec.ValidationError as exc:
             problems.append(_msgspec_problem(f"questionnaire, field `{key}`", exc))
-    for name, placeholder in _HEADER_PLACEHOLDERS.items():
+    for name, fallback in _HEADER_FALLBACKS.items():
         if name not in header:
             if name not in raw:
                 problems.append(Problem(f"questionnaire, field `{name}`", "required field is missing"))
-            header[name] = placeholder
+            header[name] = fallback
     return msgspec.convert(header, Questionnaire)
 
 
